@@ -1,0 +1,204 @@
+//! Reading and appending the audit trail. Appending happens only through
+//! [`crate::WriteTx::audit`]; nothing here updates or deletes.
+
+use crate::{Result, Store};
+use futures_util::TryStreamExt;
+use mamori_domain::audit::{AuditEntry, AuditRecord, ChainBreak, ChainVerifier, Checkpoint, CheckpointError};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+pub(crate) async fn insert_entry(tx: &mut Transaction<'static, Any>, e: &AuditEntry) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, source, action, entity_type, entity_id, \
+         before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(e.seq)
+    .bind(&e.record.at)
+    .bind(&e.record.actor)
+    .bind(&e.record.source)
+    .bind(&e.record.action)
+    .bind(&e.record.entity_type)
+    .bind(&e.record.entity_id)
+    .bind(&e.record.before)
+    .bind(&e.record.after)
+    .bind(&e.prev_hash)
+    .bind(&e.hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+const COLUMNS: &str =
+    "seq, at, actor, source, action, entity_type, entity_id, before_json, after_json, prev_hash, hash";
+
+fn entry_from_row(row: &AnyRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: row.try_get("seq")?,
+        record: AuditRecord {
+            at: row.try_get("at")?,
+            actor: row.try_get("actor")?,
+            source: row.try_get("source")?,
+            action: row.try_get("action")?,
+            entity_type: row.try_get("entity_type")?,
+            entity_id: row.try_get("entity_id")?,
+            before: row.try_get("before_json")?,
+            after: row.try_get("after_json")?,
+        },
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+/// Filters for the audit-log page and export. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Exact actor.
+    pub actor: Option<String>,
+    /// Entity type (`unit`, `user`…).
+    pub entity_type: Option<String>,
+    /// Entity id.
+    pub entity_id: Option<String>,
+    /// Action prefix (`login` matches `login.failure`).
+    pub action_prefix: Option<String>,
+    /// From this time (inclusive, stored format).
+    pub from: Option<String>,
+    /// Before this time (exclusive, stored format).
+    pub until: Option<String>,
+}
+
+/// The result of verifying the whole chain (and optionally checkpoints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditVerifyReport {
+    /// Entries that verified.
+    pub count: i64,
+    /// The head hash after them.
+    pub head: String,
+    /// The first break, if any.
+    pub chain_break: Option<ChainBreak>,
+    /// Checkpoint failures, in the order given.
+    pub checkpoint_errors: Vec<CheckpointError>,
+}
+
+impl AuditVerifyReport {
+    /// True when nothing failed.
+    pub fn ok(&self) -> bool {
+        self.chain_break.is_none() && self.checkpoint_errors.is_empty()
+    }
+}
+
+impl Store {
+    fn audit_where(filter: &AuditFilter) -> (String, Vec<String>) {
+        let mut clauses = Vec::new();
+        let mut args = Vec::new();
+        let mut push = |clause: &str, value: &Option<String>, like: bool| {
+            if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+                args.push(if like { format!("{}%", v.replace(['%', '_'], "")) } else { v.clone() });
+                clauses.push(clause.replace('?', &format!("${}", args.len())));
+            }
+        };
+        push("actor = ?", &filter.actor, false);
+        push("entity_type = ?", &filter.entity_type, false);
+        push("entity_id = ?", &filter.entity_id, false);
+        push("action LIKE ?", &filter.action_prefix, true);
+        push("at >= ?", &filter.from, false);
+        push("at < ?", &filter.until, false);
+        let sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        (sql, args)
+    }
+
+    /// One page of entries, newest first, and the total matching.
+    pub async fn audit_page(&self, filter: &AuditFilter, limit: i64, offset: i64) -> Result<(Vec<AuditEntry>, i64)> {
+        let (where_sql, args) = Self::audit_where(filter);
+        let count_sql = format!("SELECT COUNT(*) FROM audit_log{where_sql}");
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        for a in &args {
+            count = count.bind(a);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log{where_sql} ORDER BY seq DESC LIMIT {} OFFSET {}",
+            limit.clamp(1, 1000),
+            offset.max(0)
+        );
+        let mut q = sqlx::query(&sql);
+        for a in &args {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let items = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
+        Ok((items, total))
+    }
+
+    /// Streams every matching entry, oldest first, to `sink` (for CSV export of any size).
+    pub async fn audit_for_each(
+        &self,
+        filter: &AuditFilter,
+        mut sink: impl FnMut(AuditEntry) -> Result<()>,
+    ) -> Result<()> {
+        let (where_sql, args) = Self::audit_where(filter);
+        let sql = format!("SELECT {COLUMNS} FROM audit_log{where_sql} ORDER BY seq");
+        let mut q = sqlx::query(&sql);
+        for a in &args {
+            q = q.bind(a);
+        }
+        let mut rows = q.fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            sink(entry_from_row(&row)?)?;
+        }
+        Ok(())
+    }
+
+    /// The number of entries and the head hash.
+    pub async fn audit_head(&self) -> Result<(i64, String)> {
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        Ok(head.unwrap_or((0, mamori_domain::audit::GENESIS_HASH.to_owned())))
+    }
+
+    /// Verifies the whole chain in one read, then each checkpoint against it. `progress` is
+    /// called with the number of entries checked so far.
+    pub async fn audit_verify(
+        &self,
+        checkpoints: &[Checkpoint],
+        mut progress: impl FnMut(i64),
+    ) -> Result<AuditVerifyReport> {
+        let mut verifier = ChainVerifier::default();
+        let mut chain_break = None;
+        let mut wanted: std::collections::HashMap<i64, Option<String>> =
+            checkpoints.iter().map(|c| (c.count, None)).collect();
+        let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        let mut total = 0i64;
+        while let Some(row) = rows.try_next().await? {
+            let entry = entry_from_row(&row)?;
+            total += 1;
+            if let Some(slot) = wanted.get_mut(&entry.seq) {
+                *slot = Some(entry.hash.clone());
+            }
+            if chain_break.is_none() {
+                if let Err(b) = verifier.push(&entry) {
+                    chain_break = Some(b);
+                }
+            }
+            if total % 10_000 == 0 {
+                progress(total);
+            }
+        }
+        progress(total);
+        let max_seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_log").fetch_one(&self.pool).await?;
+        let chain_len = max_seq.unwrap_or(0);
+        let checkpoint_errors = checkpoints
+            .iter()
+            .filter_map(|c| {
+                let hash = wanted.get(&c.count).and_then(|h| h.as_deref());
+                c.check_against(chain_len, hash).err()
+            })
+            .collect();
+        Ok(AuditVerifyReport {
+            count: verifier.count(),
+            head: verifier.head().to_owned(),
+            chain_break,
+            checkpoint_errors,
+        })
+    }
+}

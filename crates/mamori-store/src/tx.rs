@@ -1,0 +1,123 @@
+//! The one path for changes: a write transaction that must append to the audit trail before
+//! it may commit.
+
+use crate::{Backend, Result, Store, StoreError};
+use mamori_domain::audit::{redact, AuditEntry, AuditRecord};
+use sqlx::{Any, Transaction};
+use time::OffsetDateTime;
+
+/// Who is making a change, and from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// A username, `cli:<OS user>`, `system` or `anonymous`.
+    pub name: String,
+    /// The client address, or `cli` / `system`.
+    pub source: String,
+}
+
+impl Actor {
+    /// An actor for the command line: `cli:<OS user>`.
+    pub fn cli() -> Actor {
+        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+        Actor { name: format!("cli:{user}"), source: "cli".into() }
+    }
+
+    /// The server itself (seeding, scheduled jobs).
+    pub fn system() -> Actor {
+        Actor { name: "system".into(), source: "system".into() }
+    }
+}
+
+/// A write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
+pub struct WriteTx {
+    pub(crate) tx: Transaction<'static, Any>,
+    backend: Backend,
+    actor: Actor,
+    audited: Vec<AuditEntry>,
+    _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Store {
+    /// Begins a change made by `actor`.
+    pub async fn begin(&self, actor: Actor) -> Result<WriteTx> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, backend: self.backend, actor, audited: Vec::new(), _guard: guard })
+    }
+}
+
+impl WriteTx {
+    /// The actor of this change.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Appends an audit entry in this transaction. `before` / `after` are redacted of secrets.
+    pub async fn audit(
+        &mut self,
+        action: &str,
+        entity_type: &str,
+        entity_id: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<AuditEntry> {
+        let at = crate::format_ts(OffsetDateTime::now_utc());
+        self.audit_at(at, action, entity_type, entity_id, before, after).await
+    }
+
+    pub(crate) async fn audit_at(
+        &mut self,
+        at: String,
+        action: &str,
+        entity_type: &str,
+        entity_id: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<AuditEntry> {
+        let text = |v: Option<serde_json::Value>| {
+            v.map(|mut v| {
+                redact(&mut v);
+                v.to_string()
+            })
+        };
+        let record = AuditRecord {
+            at,
+            actor: self.actor.name.clone(),
+            source: self.actor.source.clone(),
+            action: action.to_owned(),
+            entity_type: entity_type.to_owned(),
+            entity_id: entity_id.to_owned(),
+            before: text(before),
+            after: text(after),
+        };
+        if self.backend == Backend::Postgres && self.audited.is_empty() {
+            // Serialise appenders so that each links to the true head; readers are not blocked.
+            sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE").execute(&mut *self.tx).await?;
+        }
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let entry = AuditEntry::chain(head.as_ref().map(|(s, h)| (*s, h.as_str())), record);
+        crate::audit::insert_entry(&mut self.tx, &entry).await?;
+        self.audited.push(entry.clone());
+        Ok(entry)
+    }
+
+    /// Commits, provided at least one audit entry was appended. Returns the entries.
+    pub async fn commit(self) -> Result<Vec<AuditEntry>> {
+        if self.audited.is_empty() {
+            return Err(StoreError::Unaudited);
+        }
+        self.tx.commit().await?;
+        Ok(self.audited)
+    }
+
+    /// Gives the underlying connection for statements in this transaction.
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
