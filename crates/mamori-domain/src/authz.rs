@@ -147,8 +147,10 @@ mod tests {
         fn nothing_without_grants(idx in 0..Permission::ALL.len(), unit in 0i64..100) {
             let g = Grants::default();
             let lineage = [UnitId(unit)];
-            prop_assert!(!g.allows(Permission::ALL[idx], &Target::Unit { lineage: &lineage }));
-            prop_assert!(!g.allows(Permission::ALL[idx], &Target::Anywhere));
+            let on_unit = g.allows(Permission::ALL[idx], &Target::Unit { lineage: &lineage });
+            let anywhere = g.allows(Permission::ALL[idx], &Target::Anywhere);
+            prop_assert!(!on_unit);
+            prop_assert!(!anywhere);
         }
 
         /// A unit grant allows a target exactly when the unit is in the target's lineage.
@@ -159,7 +161,8 @@ mod tests {
             let g = Grants::new([Grant { permission: p, scope: Scope::Unit(UnitId(granted)) }]);
             let lineage: Vec<UnitId> = lineage.into_iter().map(UnitId).collect();
             let expected = !p.is_organisation_wide() && lineage.contains(&UnitId(granted));
-            prop_assert_eq!(g.allows(p, &Target::Unit { lineage: &lineage }), expected);
+            let allowed = g.allows(p, &Target::Unit { lineage: &lineage });
+            prop_assert_eq!(allowed, expected);
         }
     }
 }

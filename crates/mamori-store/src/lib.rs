@@ -12,6 +12,7 @@
 //! - on SQLite the journal is WAL with `synchronous=FULL`, asserted at open.
 
 mod audit;
+pub mod checkpoint;
 mod auth;
 pub mod backup;
 mod org;
