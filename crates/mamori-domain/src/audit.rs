@@ -78,7 +78,12 @@ impl AuditEntry {
             None => (1, GENESIS_HASH.to_owned()),
         };
         let hash = entry_hash(seq, &prev_hash, &record);
-        AuditEntry { seq, record, prev_hash, hash }
+        AuditEntry {
+            seq,
+            record,
+            prev_hash,
+            hash,
+        }
     }
 }
 
@@ -86,7 +91,9 @@ impl AuditEntry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainBreak {
     /// An entry's sequence number is not the next one (an entry was removed or inserted).
-    #[error("entry {found}: expected sequence number {expected} (an entry is missing or out of order)")]
+    #[error(
+        "entry {found}: expected sequence number {expected} (an entry is missing or out of order)"
+    )]
     Gap {
         /// What should have come.
         expected: i64,
@@ -116,7 +123,10 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        ChainVerifier { count: 0, head: GENESIS_HASH.to_owned() }
+        ChainVerifier {
+            count: 0,
+            head: GENESIS_HASH.to_owned(),
+        }
     }
 }
 
@@ -125,7 +135,10 @@ impl ChainVerifier {
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), ChainBreak> {
         let expected = self.count + 1;
         if e.seq != expected {
-            return Err(ChainBreak::Gap { expected, found: e.seq });
+            return Err(ChainBreak::Gap {
+                expected,
+                found: e.seq,
+            });
         }
         if e.prev_hash != self.head {
             return Err(ChainBreak::Link { seq: e.seq });
@@ -246,9 +259,16 @@ impl Checkpoint {
                 signed_at: self.signed_at.clone(),
             });
         }
-        let expected = if self.count == 0 { Some(GENESIS_HASH) } else { hash_at_count };
+        let expected = if self.count == 0 {
+            Some(GENESIS_HASH)
+        } else {
+            hash_at_count
+        };
         if expected != Some(self.head_hash.as_str()) {
-            return Err(CheckpointError::Rewritten { count: self.count, signed_at: self.signed_at.clone() });
+            return Err(CheckpointError::Rewritten {
+                count: self.count,
+                signed_at: self.signed_at.clone(),
+            });
         }
         Ok(())
     }
@@ -335,7 +355,13 @@ mod tests {
     fn removal_is_a_gap() {
         let mut c = chain(5);
         c.remove(1);
-        assert_eq!(verify(&c), Err(ChainBreak::Gap { expected: 2, found: 3 }));
+        assert_eq!(
+            verify(&c),
+            Err(ChainBreak::Gap {
+                expected: 2,
+                found: 3
+            })
+        );
     }
 
     #[test]
@@ -344,7 +370,10 @@ mod tests {
         let c = chain(5);
         let cp = Checkpoint::sign(&key, 5, &c[4].hash, "2026-11-26T00:00:00Z");
         assert_eq!(cp.check_against(5, Some(&c[4].hash)), Ok(()));
-        assert!(matches!(cp.check_against(3, Some(&c[2].hash)), Err(CheckpointError::Truncated { .. })));
+        assert!(matches!(
+            cp.check_against(3, Some(&c[2].hash)),
+            Err(CheckpointError::Truncated { .. })
+        ));
         // A whole rewrite yields a chain that verifies on its own but not against the checkpoint.
         let mut rewritten: Vec<AuditEntry> = Vec::new();
         for i in 0..5 {
@@ -362,7 +391,10 @@ mod tests {
         ));
         let mut forged = cp.clone();
         forged.count = 4;
-        assert_eq!(forged.verify_signature(), Err(CheckpointError::BadSignature));
+        assert_eq!(
+            forged.verify_signature(),
+            Err(CheckpointError::BadSignature)
+        );
     }
 
     #[test]

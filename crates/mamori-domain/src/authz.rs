@@ -58,23 +58,43 @@ impl Grants {
 
     /// Grants for every permission of a role in one scope.
     pub fn from_role(permissions: &[Permission], scope: Scope) -> impl Iterator<Item = Grant> + '_ {
-        permissions.iter().map(move |&permission| Grant { permission, scope })
+        permissions
+            .iter()
+            .map(move |&permission| Grant { permission, scope })
     }
 
     /// Keeps only the permissions that do not change anything (for read-only API tokens).
     pub fn read_only(self) -> Self {
-        Grants::new(self.grants.into_iter().filter(|g| is_read_permission(g.permission)))
+        Grants::new(
+            self.grants
+                .into_iter()
+                .filter(|g| is_read_permission(g.permission)),
+        )
     }
 
     /// The decision: may this principal use `permission` on `target`?
     pub fn allows(&self, permission: Permission, target: &Target<'_>) -> bool {
-        self.grants.iter().filter(|g| g.permission == permission).any(|g| match (g.scope, target) {
-            (_, Target::Anywhere) => true,
-            (Scope::Organisation, _) => true,
-            (Scope::Unit(_), Target::Organisation) => false,
-            (Scope::Unit(_), _) if permission.is_organisation_wide() => false,
-            (Scope::Unit(unit), Target::Unit { lineage }) => lineage.contains(&unit),
-        })
+        self.grants
+            .iter()
+            .filter(|g| g.permission == permission)
+            .any(|g| match (g.scope, target) {
+                (_, Target::Anywhere) => true,
+                (Scope::Organisation, _) => true,
+                (Scope::Unit(_), Target::Organisation) => false,
+                (Scope::Unit(_), _) if permission.is_organisation_wide() => false,
+                (Scope::Unit(unit), Target::Unit { lineage }) => lineage.contains(&unit),
+            })
+    }
+
+    /// May this principal give a role with `role_permissions` in `target` (a unit's lineage,
+    /// or the organisation)? Either it may assign any role, or it manages people there and
+    /// holds every permission the role grants there — nobody hands out more than they have.
+    pub fn may_assign(&self, role_permissions: &[Permission], target: &Target<'_>) -> bool {
+        if self.allows(Permission::RolesAssign, &Target::Organisation) {
+            return true;
+        }
+        self.allows(Permission::PeopleManage, target)
+            && role_permissions.iter().all(|p| self.allows(*p, target))
     }
 
     /// The units (roots of subtrees) in which `permission` is held, or `None` when it is held
@@ -112,10 +132,21 @@ mod tests {
 
     #[test]
     fn unit_scope_covers_descendants_not_siblings() {
-        let g = Grants::new([Grant { permission: Permission::PeopleManage, scope: Scope::Unit(ROOT) }]);
-        assert!(g.allows(Permission::PeopleManage, &Target::Unit { lineage: &[CHILD, ROOT] }));
+        let g = Grants::new([Grant {
+            permission: Permission::PeopleManage,
+            scope: Scope::Unit(ROOT),
+        }]);
+        assert!(g.allows(
+            Permission::PeopleManage,
+            &Target::Unit {
+                lineage: &[CHILD, ROOT]
+            }
+        ));
         assert!(g.allows(Permission::PeopleManage, &Target::Unit { lineage: &[ROOT] }));
-        assert!(!g.allows(Permission::PeopleManage, &Target::Unit { lineage: &[OTHER] }));
+        assert!(!g.allows(
+            Permission::PeopleManage,
+            &Target::Unit { lineage: &[OTHER] }
+        ));
         assert!(!g.allows(Permission::PeopleRead, &Target::Unit { lineage: &[ROOT] }));
         assert!(!g.allows(Permission::PeopleManage, &Target::Organisation));
         assert!(g.allows(Permission::PeopleManage, &Target::Anywhere));
@@ -123,22 +154,56 @@ mod tests {
 
     #[test]
     fn organisation_wide_permissions_need_an_organisation_grant() {
-        let unit = Grants::new([Grant { permission: Permission::AuditRead, scope: Scope::Unit(ROOT) }]);
+        let unit = Grants::new([Grant {
+            permission: Permission::AuditRead,
+            scope: Scope::Unit(ROOT),
+        }]);
         assert!(!unit.allows(Permission::AuditRead, &Target::Organisation));
         assert!(!unit.allows(Permission::AuditRead, &Target::Unit { lineage: &[ROOT] }));
-        let org = Grants::new([Grant { permission: Permission::AuditRead, scope: Scope::Organisation }]);
+        let org = Grants::new([Grant {
+            permission: Permission::AuditRead,
+            scope: Scope::Organisation,
+        }]);
         assert!(org.allows(Permission::AuditRead, &Target::Organisation));
     }
 
     #[test]
     fn read_only_drops_writes() {
         let g = Grants::new([
-            Grant { permission: Permission::PeopleManage, scope: Scope::Organisation },
-            Grant { permission: Permission::PeopleRead, scope: Scope::Organisation },
+            Grant {
+                permission: Permission::PeopleManage,
+                scope: Scope::Organisation,
+            },
+            Grant {
+                permission: Permission::PeopleRead,
+                scope: Scope::Organisation,
+            },
         ])
         .read_only();
         assert!(g.allows(Permission::PeopleRead, &Target::Organisation));
         assert!(!g.allows(Permission::PeopleManage, &Target::Organisation));
+    }
+
+    #[test]
+    fn nobody_hands_out_more_than_they_hold() {
+        let manager = Grants::new(Grants::from_role(
+            &[Permission::PeopleManage, Permission::PeopleRead],
+            Scope::Unit(ROOT),
+        ));
+        let target = Target::Unit {
+            lineage: &[CHILD, ROOT],
+        };
+        assert!(manager.may_assign(&[Permission::PeopleRead], &target));
+        assert!(!manager.may_assign(&[Permission::PeopleRead, Permission::AuditRead], &target));
+        assert!(!manager.may_assign(
+            &[Permission::PeopleRead],
+            &Target::Unit { lineage: &[OTHER] }
+        ));
+        let admin = Grants::new([Grant {
+            permission: Permission::RolesAssign,
+            scope: Scope::Organisation,
+        }]);
+        assert!(admin.may_assign(&[Permission::PolicyApprove], &Target::Organisation));
     }
 
     proptest! {

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod interchange;
 pub mod password;
 pub mod permission;
 pub mod seed;
@@ -47,14 +48,18 @@ id_type!(
 pub fn is_valid_code(code: &str) -> bool {
     !code.is_empty()
         && code.len() <= 64
-        && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.".contains(&b))
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.".contains(&b))
 }
 
 /// A username: 1–64 characters of ASCII letters, digits, `_`, `-`, `.`, `@`.
 pub fn is_valid_username(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.@".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.@".contains(&b))
 }
 
 #[cfg(test)]

@@ -46,6 +46,8 @@ permissions! {
     PeopleRead = "people.read", false;
     /// Create and edit people and their role assignments.
     PeopleManage = "people.manage", false;
+    /// Give any role to anyone (bootstrapping the organisation: appointing the CISO).
+    RolesAssign = "roles.assign", true;
     /// Create login accounts and API tokens for other users.
     AccountsManage = "accounts.manage", true;
     /// Change the organisation's settings (name, date style, time zone, MFA policy).
@@ -97,6 +99,9 @@ mod tests {
             parse_permission_list("units.read  audit.read"),
             Ok(vec![Permission::UnitsRead, Permission::AuditRead])
         );
-        assert_eq!(parse_permission_list("units.read bogus"), Err("bogus".into()));
+        assert_eq!(
+            parse_permission_list("units.read bogus"),
+            Err("bogus".into())
+        );
     }
 }

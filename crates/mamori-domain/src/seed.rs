@@ -15,11 +15,26 @@ pub struct UnitSeed {
 
 /// The five bodies in scope of the basic policy, clause 4(1).
 pub const UNITS: &[UnitSeed] = &[
-    UnitSeed { code: "secretariat", name: "事務局" },
-    UnitSeed { code: "audit_office", name: "監査委員事務局" },
-    UnitSeed { code: "election_board", name: "選挙管理委員会" },
-    UnitSeed { code: "assembly", name: "議会" },
-    UnitSeed { code: "assembly_office", name: "議会事務局" },
+    UnitSeed {
+        code: "secretariat",
+        name: "事務局",
+    },
+    UnitSeed {
+        code: "audit_office",
+        name: "監査委員事務局",
+    },
+    UnitSeed {
+        code: "election_board",
+        name: "選挙管理委員会",
+    },
+    UnitSeed {
+        code: "assembly",
+        name: "議会",
+    },
+    UnitSeed {
+        code: "assembly_office",
+        name: "議会事務局",
+    },
 ];
 
 /// An employment category of 職員等 (clause 5).
@@ -35,12 +50,36 @@ pub struct CategorySeed {
 
 /// The eight employment categories of clause 5.
 pub const CATEGORIES: &[CategorySeed] = &[
-    CategorySeed { code: "regular", label_ja: "職員", label_en: "Regular staff" },
-    CategorySeed { code: "assembly_member", label_ja: "議員", label_en: "Assembly member" },
-    CategorySeed { code: "reappointed", label_ja: "再任用職員", label_en: "Reappointed staff" },
-    CategorySeed { code: "fixed_term", label_ja: "任期付職員", label_en: "Fixed-term staff" },
-    CategorySeed { code: "temporary", label_ja: "臨時的任用職員", label_en: "Temporary staff" },
-    CategorySeed { code: "fiscal_year", label_ja: "会計年度任用職員", label_en: "Fiscal-year appointee" },
+    CategorySeed {
+        code: "regular",
+        label_ja: "職員",
+        label_en: "Regular staff",
+    },
+    CategorySeed {
+        code: "assembly_member",
+        label_ja: "議員",
+        label_en: "Assembly member",
+    },
+    CategorySeed {
+        code: "reappointed",
+        label_ja: "再任用職員",
+        label_en: "Reappointed staff",
+    },
+    CategorySeed {
+        code: "fixed_term",
+        label_ja: "任期付職員",
+        label_en: "Fixed-term staff",
+    },
+    CategorySeed {
+        code: "temporary",
+        label_ja: "臨時的任用職員",
+        label_en: "Temporary staff",
+    },
+    CategorySeed {
+        code: "fiscal_year",
+        label_ja: "会計年度任用職員",
+        label_en: "Fiscal-year appointee",
+    },
     CategorySeed {
         code: "special_part_time",
         label_ja: "特別職非常勤職員",
@@ -76,35 +115,71 @@ pub const ROLES: &[RoleSeed] = &[
         code: "ciso",
         label_ja: "最高情報セキュリティ責任者（CISO）",
         label_en: "Chief Information Security Officer (CISO)",
-        permissions: &[UnitsRead, PeopleRead, AssetsRead, AuditRead, PolicyApprove, RiskAccept, IncidentReport],
+        permissions: &[
+            UnitsRead,
+            PeopleRead,
+            AssetsRead,
+            AuditRead,
+            PolicyApprove,
+            RiskAccept,
+            IncidentReport,
+        ],
         mfa_required: true,
     },
     RoleSeed {
         code: "chief_officer",
         label_ja: "統括情報セキュリティ責任者",
         label_en: "Chief Information Security Officer's deputy (統括情報セキュリティ責任者)",
-        permissions: &[UnitsRead, UnitsManage, PeopleRead, PeopleManage, AssetsRead, AssetsEdit, AuditRead, IncidentReport],
+        permissions: &[
+            UnitsRead,
+            UnitsManage,
+            PeopleRead,
+            PeopleManage,
+            AssetsRead,
+            AssetsEdit,
+            AuditRead,
+            IncidentReport,
+        ],
         mfa_required: true,
     },
     RoleSeed {
         code: "unit_officer",
         label_ja: "情報セキュリティ責任者",
         label_en: "Information security officer (department)",
-        permissions: &[UnitsRead, PeopleRead, AssetsRead, AssetsEdit, IncidentReport],
+        permissions: &[
+            UnitsRead,
+            PeopleRead,
+            AssetsRead,
+            AssetsEdit,
+            IncidentReport,
+        ],
         mfa_required: false,
     },
     RoleSeed {
         code: "unit_manager",
         label_ja: "情報セキュリティ管理者",
         label_en: "Information security manager (section)",
-        permissions: &[UnitsRead, PeopleRead, PeopleManage, AssetsRead, AssetsEdit, IncidentReport],
+        permissions: &[
+            UnitsRead,
+            PeopleRead,
+            PeopleManage,
+            AssetsRead,
+            AssetsEdit,
+            IncidentReport,
+        ],
         mfa_required: false,
     },
     RoleSeed {
         code: "system_manager",
         label_ja: "情報システム管理者",
         label_en: "Information system manager",
-        permissions: &[UnitsRead, PeopleRead, AssetsRead, AssetsEdit, IncidentReport],
+        permissions: &[
+            UnitsRead,
+            PeopleRead,
+            AssetsRead,
+            AssetsEdit,
+            IncidentReport,
+        ],
         mfa_required: false,
     },
     RoleSeed {
@@ -153,7 +228,16 @@ pub const ROLES: &[RoleSeed] = &[
         code: "admin",
         label_ja: "Mamoriシステム管理者",
         label_en: "Mamori administrator",
-        permissions: &[UnitsRead, UnitsManage, PeopleRead, PeopleManage, AccountsManage, SettingsManage, AuditRead],
+        permissions: &[
+            UnitsRead,
+            UnitsManage,
+            PeopleRead,
+            PeopleManage,
+            RolesAssign,
+            AccountsManage,
+            SettingsManage,
+            AuditRead,
+        ],
         mfa_required: true,
     },
 ];
@@ -174,14 +258,22 @@ mod tests {
 
     #[test]
     fn admin_has_no_business_approvals_by_default() {
-        let admin = ROLES.iter().find(|r| r.code == "admin").map(|r| r.permissions).unwrap_or(&[]);
+        let admin = ROLES
+            .iter()
+            .find(|r| r.code == "admin")
+            .map(|r| r.permissions)
+            .unwrap_or(&[]);
         assert!(!admin.contains(&PolicyApprove));
         assert!(!admin.contains(&RiskAccept));
     }
 
     #[test]
     fn mfa_required_by_default_for_admin_ciso_chief_officer() {
-        let mut required: Vec<&str> = ROLES.iter().filter(|r| r.mfa_required).map(|r| r.code).collect();
+        let mut required: Vec<&str> = ROLES
+            .iter()
+            .filter(|r| r.mfa_required)
+            .map(|r| r.code)
+            .collect();
         required.sort();
         assert_eq!(required, ["admin", "chief_officer", "ciso"]);
     }

@@ -48,16 +48,28 @@ impl OrgSettings {
         let mut problems = Vec::new();
         let name_len = self.name.trim().chars().count();
         if name_len == 0 || name_len > 200 {
-            problems.push(FieldProblem { field: "name", message_id: "error-required-text" });
+            problems.push(FieldProblem {
+                field: "name",
+                message_id: "error-required-text",
+            });
         }
         if jiff::tz::TimeZone::get(&self.time_zone).is_err() {
-            problems.push(FieldProblem { field: "time_zone", message_id: "error-time-zone" });
+            problems.push(FieldProblem {
+                field: "time_zone",
+                message_id: "error-time-zone",
+            });
         }
         if !(5..=24 * 60).contains(&self.session_idle_minutes) {
-            problems.push(FieldProblem { field: "session_idle_minutes", message_id: "error-idle-range" });
+            problems.push(FieldProblem {
+                field: "session_idle_minutes",
+                message_id: "error-idle-range",
+            });
         }
         if !(1..=24 * 7).contains(&self.session_absolute_hours) {
-            problems.push(FieldProblem { field: "session_absolute_hours", message_id: "error-absolute-range" });
+            problems.push(FieldProblem {
+                field: "session_absolute_hours",
+                message_id: "error-absolute-range",
+            });
         }
         if problems.is_empty() {
             Ok(())
@@ -83,7 +95,11 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_bad_values_are_named() {
         assert_eq!(OrgSettings::default().validate(), Ok(()));
-        let bad = OrgSettings { time_zone: "Mars/Olympus".into(), session_idle_minutes: 0, ..Default::default() };
+        let bad = OrgSettings {
+            time_zone: "Mars/Olympus".into(),
+            session_idle_minutes: 0,
+            ..Default::default()
+        };
         let problems = bad.validate().err().unwrap_or_default();
         let fields: Vec<_> = problems.iter().map(|p| p.field).collect();
         assert_eq!(fields, ["time_zone", "session_idle_minutes"]);
@@ -93,7 +109,22 @@ mod tests {
     fn tokyo_date_differs_from_utc_near_midnight() {
         // 2026-03-31T15:30:00Z is 2026-04-01 00:30 in Tokyo: a new 年度 there.
         let t = 1_774_971_000;
-        assert_eq!(local_date(t, "UTC"), time::Date::from_calendar_date(2026, time::Month::March, 31).ok());
-        assert_eq!(local_date(t, "Asia/Tokyo"), time::Date::from_calendar_date(2026, time::Month::April, 1).ok());
+        assert_eq!(
+            local_date(t, "UTC"),
+            time::Date::from_calendar_date(2026, time::Month::March, 31).ok()
+        );
+        assert_eq!(
+            local_date(t, "Asia/Tokyo"),
+            time::Date::from_calendar_date(2026, time::Month::April, 1).ok()
+        );
     }
+}
+
+/// The UTC offset in seconds in force at `unix_seconds` in `tz` (0 for an unknown zone).
+pub fn utc_offset_seconds(unix_seconds: i64, tz: &str) -> i32 {
+    let Ok(ts) = jiff::Timestamp::from_second(unix_seconds) else {
+        return 0;
+    };
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    zone.to_offset(ts).seconds()
 }

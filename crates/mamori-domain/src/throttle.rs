@@ -16,15 +16,28 @@ pub struct ThrottlePolicy {
 
 impl ThrottlePolicy {
     /// Per account: 10 failures per 15 minutes, so at most 40 an hour (the issue allows ≤ 100).
-    pub const ACCOUNT: ThrottlePolicy = ThrottlePolicy { window: Duration::minutes(15), max_failures: 10 };
+    pub const ACCOUNT: ThrottlePolicy = ThrottlePolicy {
+        window: Duration::minutes(15),
+        max_failures: 10,
+    };
     /// Per source address: 30 failures per 15 minutes (several people may share a NAT).
-    pub const SOURCE: ThrottlePolicy = ThrottlePolicy { window: Duration::minutes(15), max_failures: 30 };
+    pub const SOURCE: ThrottlePolicy = ThrottlePolicy {
+        window: Duration::minutes(15),
+        max_failures: 30,
+    };
 
     /// `None` when an attempt may proceed, or the time the lock ends. `failures` are the times
     /// of the recorded failures inside the window (any order).
-    pub fn locked_until(&self, failures: &[OffsetDateTime], now: OffsetDateTime) -> Option<OffsetDateTime> {
-        let mut recent: Vec<OffsetDateTime> =
-            failures.iter().copied().filter(|t| *t > now - self.window && *t <= now).collect();
+    pub fn locked_until(
+        &self,
+        failures: &[OffsetDateTime],
+        now: OffsetDateTime,
+    ) -> Option<OffsetDateTime> {
+        let mut recent: Vec<OffsetDateTime> = failures
+            .iter()
+            .copied()
+            .filter(|t| *t > now - self.window && *t <= now)
+            .collect();
         if recent.len() < self.max_failures {
             return None;
         }
@@ -46,7 +59,10 @@ mod tests {
 
     #[test]
     fn locks_at_the_limit_and_lifts_after_the_window() {
-        let p = ThrottlePolicy { window: Duration::seconds(100), max_failures: 3 };
+        let p = ThrottlePolicy {
+            window: Duration::seconds(100),
+            max_failures: 3,
+        };
         assert_eq!(p.locked_until(&[t(0), t(1)], t(2)), None);
         assert_eq!(p.locked_until(&[t(0), t(1), t(2)], t(3)), Some(t(100)));
         assert_eq!(p.locked_until(&[t(0), t(1), t(2)], t(101)), None);

@@ -3,7 +3,9 @@
 
 use crate::{Result, Store};
 use futures_util::TryStreamExt;
-use mamori_domain::audit::{AuditEntry, AuditRecord, ChainBreak, ChainVerifier, Checkpoint, CheckpointError};
+use mamori_domain::audit::{
+    AuditEntry, AuditRecord, ChainBreak, ChainVerifier, Checkpoint, CheckpointError,
+};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -92,7 +94,11 @@ impl Store {
         let mut args = Vec::new();
         let mut push = |clause: &str, value: &Option<String>, like: bool| {
             if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
-                args.push(if like { format!("{}%", v.replace(['%', '_'], "")) } else { v.clone() });
+                args.push(if like {
+                    format!("{}%", v.replace(['%', '_'], ""))
+                } else {
+                    v.clone()
+                });
                 clauses.push(clause.replace('?', &format!("${}", args.len())));
             }
         };
@@ -102,12 +108,21 @@ impl Store {
         push("action LIKE ?", &filter.action_prefix, true);
         push("at >= ?", &filter.from, false);
         push("at < ?", &filter.until, false);
-        let sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        let sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
         (sql, args)
     }
 
     /// One page of entries, newest first, and the total matching.
-    pub async fn audit_page(&self, filter: &AuditFilter, limit: i64, offset: i64) -> Result<(Vec<AuditEntry>, i64)> {
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AuditEntry>, i64)> {
         let (where_sql, args) = Self::audit_where(filter);
         let count_sql = format!("SELECT COUNT(*) FROM audit_log{where_sql}");
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
@@ -125,7 +140,10 @@ impl Store {
             q = q.bind(a);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        let items = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(entry_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok((items, total))
     }
 
@@ -151,7 +169,9 @@ impl Store {
     /// The number of entries and the head hash.
     pub async fn audit_head(&self) -> Result<(i64, String)> {
         let head: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&self.pool).await?;
+            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(head.unwrap_or((0, mamori_domain::audit::GENESIS_HASH.to_owned())))
     }
 
@@ -185,7 +205,9 @@ impl Store {
             }
         }
         progress(total);
-        let max_seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_log").fetch_one(&self.pool).await?;
+        let max_seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?;
         let chain_len = max_seq.unwrap_or(0);
         let checkpoint_errors = checkpoints
             .iter()

@@ -130,7 +130,8 @@ pub struct ApiTokenRow {
     pub revoked_at: Option<String>,
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, person_id, password_hash, must_change_password, \
+const USER_COLUMNS: &str =
+    "id, username, display_name, person_id, password_hash, must_change_password, \
     totp_secret, totp_enabled, totp_last_step, lang, disabled, created_at";
 
 fn user_from_row(r: &AnyRow) -> Result<UserRow> {
@@ -163,7 +164,10 @@ fn session_from_row(r: &AnyRow) -> Result<SessionRow> {
         created_at: ts(&r.try_get::<String, _>("created_at")?)?,
         last_seen_at: ts(&r.try_get::<String, _>("last_seen_at")?)?,
         expires_at: ts(&r.try_get::<String, _>("expires_at")?)?,
-        reauth_at: r.try_get::<Option<String>, _>("reauth_at")?.map(|s| ts(&s)).transpose()?,
+        reauth_at: r
+            .try_get::<Option<String>, _>("reauth_at")?
+            .map(|s| ts(&s))
+            .transpose()?,
         source: r.try_get("source")?,
         user_agent: r.try_get("user_agent")?,
     })
@@ -199,10 +203,12 @@ const TOKEN_COLUMNS: &str =
 impl Store {
     /// An account by login name.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -217,17 +223,22 @@ impl Store {
 
     /// Every account, by username.
     pub async fn users(&self) -> Result<Vec<UserRow>> {
-        let rows =
-            sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(user_from_row).collect()
     }
 
     /// The account linked to a person, if any.
     pub async fn user_for_person(&self, person: PersonId) -> Result<Option<UserRow>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE person_id = $1"))
-            .bind(person.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE person_id = $1"
+        ))
+        .bind(person.0)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -260,7 +271,14 @@ impl Store {
         .await
         .map_err(on_unique("username"))?;
         let user = Self::user_in_tx(tx, UserId(id)).await?;
-        tx.audit("user.create", "user", &user.username, None, Some(public_user(&user))).await?;
+        tx.audit(
+            "user.create",
+            "user",
+            &user.username,
+            None,
+            Some(public_user(&user)),
+        )
+        .await?;
         Ok(user)
     }
 
@@ -295,18 +313,38 @@ impl Store {
             .bind(keep_session.unwrap_or(""))
             .execute(tx.conn())
             .await?;
-        let action = if one_time { "user.password_reset" } else { "user.password_change" };
-        tx.audit(action, "user", &u.username, None, Some(serde_json::json!({"password": "changed", "one_time": one_time})))
-            .await?;
+        let action = if one_time {
+            "user.password_reset"
+        } else {
+            "user.password_change"
+        };
+        tx.audit(
+            action,
+            "user",
+            &u.username,
+            None,
+            Some(serde_json::json!({"password": "changed", "one_time": one_time})),
+        )
+        .await?;
         Ok(())
     }
 
     /// Sets the preferred language.
     pub async fn set_user_lang(tx: &mut WriteTx, user: UserId, lang: &str) -> Result<()> {
         let u = Self::user_in_tx(tx, user).await?;
-        sqlx::query("UPDATE users SET lang = $1 WHERE id = $2").bind(lang).bind(user.0).execute(tx.conn()).await?;
-        tx.audit("user.language", "user", &u.username, Some(serde_json::json!({"lang": u.lang})), Some(serde_json::json!({"lang": lang})))
+        sqlx::query("UPDATE users SET lang = $1 WHERE id = $2")
+            .bind(lang)
+            .bind(user.0)
+            .execute(tx.conn())
             .await?;
+        tx.audit(
+            "user.language",
+            "user",
+            &u.username,
+            Some(serde_json::json!({"lang": u.lang})),
+            Some(serde_json::json!({"lang": lang})),
+        )
+        .await?;
         Ok(())
     }
 
@@ -318,12 +356,18 @@ impl Store {
             .bind(user.0)
             .execute(tx.conn())
             .await?;
-        tx.audit("mfa.enrol_start", "user", &u.username, None, None).await?;
+        tx.audit("mfa.enrol_start", "user", &u.username, None, None)
+            .await?;
         Ok(())
     }
 
     /// Turns MFA on and stores hashed recovery codes.
-    pub async fn enable_totp(tx: &mut WriteTx, user: UserId, step: i64, recovery_hashes: &[String]) -> Result<()> {
+    pub async fn enable_totp(
+        tx: &mut WriteTx,
+        user: UserId,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> Result<()> {
         let u = Self::user_in_tx(tx, user).await?;
         sqlx::query("UPDATE users SET totp_enabled = 1, totp_last_step = $1 WHERE id = $2")
             .bind(step)
@@ -331,35 +375,62 @@ impl Store {
             .execute(tx.conn())
             .await?;
         Self::replace_recovery_codes(tx, user, recovery_hashes).await?;
-        tx.audit("mfa.enable", "user", &u.username, Some(serde_json::json!({"totp_enabled": u.totp_enabled})), Some(serde_json::json!({"totp_enabled": true})))
-            .await?;
+        tx.audit(
+            "mfa.enable",
+            "user",
+            &u.username,
+            Some(serde_json::json!({"totp_enabled": u.totp_enabled})),
+            Some(serde_json::json!({"totp_enabled": true})),
+        )
+        .await?;
         Ok(())
     }
 
     /// Turns MFA off.
     pub async fn disable_totp(tx: &mut WriteTx, user: UserId) -> Result<()> {
         let u = Self::user_in_tx(tx, user).await?;
-        sqlx::query("UPDATE users SET totp_enabled = 0, totp_secret = NULL WHERE id = $1").bind(user.0).execute(tx.conn()).await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.0).execute(tx.conn()).await?;
-        tx.audit("mfa.disable", "user", &u.username, Some(serde_json::json!({"totp_enabled": u.totp_enabled})), Some(serde_json::json!({"totp_enabled": false})))
+        sqlx::query("UPDATE users SET totp_enabled = 0, totp_secret = NULL WHERE id = $1")
+            .bind(user.0)
+            .execute(tx.conn())
             .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user.0)
+            .execute(tx.conn())
+            .await?;
+        tx.audit(
+            "mfa.disable",
+            "user",
+            &u.username,
+            Some(serde_json::json!({"totp_enabled": u.totp_enabled})),
+            Some(serde_json::json!({"totp_enabled": false})),
+        )
+        .await?;
         Ok(())
     }
 
     /// Records that TOTP step `step` was used; false when it (or a later one) was used
     /// already, so a code is accepted only once.
     pub async fn consume_totp_step(tx: &mut WriteTx, user: UserId, step: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
-            .bind(step)
-            .bind(user.0)
-            .execute(tx.conn())
-            .await?;
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1",
+        )
+        .bind(step)
+        .bind(user.0)
+        .execute(tx.conn())
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Replaces the recovery codes.
-    pub async fn replace_recovery_codes(tx: &mut WriteTx, user: UserId, hashes: &[String]) -> Result<()> {
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.0).execute(tx.conn()).await?;
+    pub async fn replace_recovery_codes(
+        tx: &mut WriteTx,
+        user: UserId,
+        hashes: &[String],
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user.0)
+            .execute(tx.conn())
+            .await?;
         for h in hashes {
             sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
                 .bind(user.0)
@@ -385,10 +456,12 @@ impl Store {
 
     /// Recovery codes not yet used.
     pub async fn unused_recovery_codes(&self, user: UserId) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-            .bind(user.0)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user.0)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Creates a session.
@@ -412,10 +485,12 @@ impl Store {
 
     /// A session by the hash of its cookie value.
     pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
-        let row = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id_hash = $1"))
-            .bind(id_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id_hash = $1"
+        ))
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(session_from_row).transpose()
     }
 
@@ -432,13 +507,19 @@ impl Store {
 
     /// Ends a session (logout, revoke, rotation).
     pub async fn delete_session(tx: &mut WriteTx, id_hash: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(tx.conn()).await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(tx.conn())
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Ends every session of an account.
     pub async fn delete_user_sessions(tx: &mut WriteTx, user: UserId) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0).execute(tx.conn()).await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(tx.conn())
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -454,19 +535,31 @@ impl Store {
 
     /// Bookkeeping: moves last-seen forward, but only when the stored value is older than
     /// `coalesce_before`, so that reading pages does not queue a write per request.
-    pub async fn touch_session(&self, id_hash: &str, now: OffsetDateTime, coalesce_before: OffsetDateTime) -> Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND last_seen_at < $3")
-            .bind(format_ts(now))
-            .bind(id_hash)
-            .bind(format_ts(coalesce_before))
-            .execute(&self.pool)
-            .await?;
+    pub async fn touch_session(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+        coalesce_before: OffsetDateTime,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND last_seen_at < $3",
+        )
+        .bind(format_ts(now))
+        .bind(id_hash)
+        .bind(format_ts(coalesce_before))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Bookkeeping: removes sessions past their absolute expiry or idle limit, and old
     /// login-failure rows.
-    pub async fn prune(&self, now: OffsetDateTime, idle: time::Duration, failures_older_than: OffsetDateTime) -> Result<()> {
+    pub async fn prune(
+        &self,
+        now: OffsetDateTime,
+        idle: time::Duration,
+        failures_older_than: OffsetDateTime,
+    ) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
             .bind(format_ts(now))
             .bind(format_ts(now - idle))
@@ -504,17 +597,30 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(on_unique("token"))?;
-        let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"))
-            .bind(id)
-            .fetch_one(tx.conn())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
         let token = token_from_row(&row)?;
-        tx.audit("token.create", "user", &user.username, None, serde_json::to_value(&token).ok()).await?;
+        tx.audit(
+            "token.create",
+            "user",
+            &user.username,
+            None,
+            serde_json::to_value(&token).ok(),
+        )
+        .await?;
         Ok(token)
     }
 
     /// A live token by hash: not revoked and not expired at `now`.
-    pub async fn token_by_hash(&self, hash: &str, now: OffsetDateTime) -> Result<Option<ApiTokenRow>> {
+    pub async fn token_by_hash(
+        &self,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<ApiTokenRow>> {
         let row = sqlx::query(&format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
              AND (expires_at IS NULL OR expires_at > $2)"
@@ -528,10 +634,12 @@ impl Store {
 
     /// Tokens of an account, newest first.
     pub async fn tokens_for_user(&self, user: UserId) -> Result<Vec<ApiTokenRow>> {
-        let rows = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id DESC"))
-            .bind(user.0)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id DESC"
+        ))
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(token_from_row).collect()
     }
 
@@ -544,8 +652,14 @@ impl Store {
             .execute(tx.conn())
             .await?;
         if done.rows_affected() == 1 {
-            tx.audit("token.revoke", "user", &user.username, None, Some(serde_json::json!({"token_id": token_id})))
-                .await?;
+            tx.audit(
+                "token.revoke",
+                "user",
+                &user.username,
+                None,
+                Some(serde_json::json!({"token_id": token_id})),
+            )
+            .await?;
         }
         Ok(done.rows_affected() == 1)
     }
@@ -562,7 +676,11 @@ impl Store {
     }
 
     /// Records a failed login for a throttling key, in the transaction that audits it.
-    pub async fn record_login_failure(tx: &mut WriteTx, key: &str, at: OffsetDateTime) -> Result<()> {
+    pub async fn record_login_failure(
+        tx: &mut WriteTx,
+        key: &str,
+        at: OffsetDateTime,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
             .bind(key)
             .bind(format_ts(at))
@@ -572,12 +690,17 @@ impl Store {
     }
 
     /// Failure times of a key since `since`.
-    pub async fn login_failures(&self, key: &str, since: OffsetDateTime) -> Result<Vec<OffsetDateTime>> {
-        let rows: Vec<String> = sqlx::query_scalar("SELECT at FROM login_failures WHERE key = $1 AND at > $2")
-            .bind(key)
-            .bind(format_ts(since))
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn login_failures(
+        &self,
+        key: &str,
+        since: OffsetDateTime,
+    ) -> Result<Vec<OffsetDateTime>> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT at FROM login_failures WHERE key = $1 AND at > $2")
+                .bind(key)
+                .bind(format_ts(since))
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.iter().filter_map(|s| crate::parse_ts(s)).collect())
     }
 }

@@ -81,7 +81,9 @@ pub struct TableEntry {
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
     /// The target already holds data.
-    #[error("the target database is not empty; restore only into an empty database or data directory")]
+    #[error(
+        "the target database is not empty; restore only into an empty database or data directory"
+    )]
     NotEmpty,
     /// The archive is malformed, unsafe or does not match its manifest.
     #[error("the archive is not acceptable: {0}")]
@@ -106,19 +108,27 @@ enum ColType {
     Bytes,
 }
 
-async fn columns(store: &Store, conn: &mut sqlx::AnyConnection, table: &str) -> Result<Vec<(String, ColType)>> {
+async fn columns(
+    store: &Store,
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+) -> Result<Vec<(String, ColType)>> {
     let rows: Vec<(String, String)> = match store.backend {
-        Backend::Sqlite => sqlx::query_as("SELECT name, type FROM pragma_table_info($1) ORDER BY cid")
+        Backend::Sqlite => {
+            sqlx::query_as("SELECT name, type FROM pragma_table_info($1) ORDER BY cid")
+                .bind(table)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        Backend::Postgres => {
+            sqlx::query_as(
+                "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+            )
             .bind(table)
             .fetch_all(&mut *conn)
-            .await?,
-        Backend::Postgres => sqlx::query_as(
-            "SELECT column_name::text, data_type::text FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
-        )
-        .bind(table)
-        .fetch_all(&mut *conn)
-        .await?,
+            .await?
+        }
     };
     rows.into_iter()
         .map(|(name, ty)| {
@@ -130,7 +140,9 @@ async fn columns(store: &Store, conn: &mut sqlx::AnyConnection, table: &str) -> 
             } else if ty.contains("text") || ty.contains("char") {
                 ColType::Text
             } else {
-                return Err(StoreError::Corrupt(format!("{table}.{name}: unsupported column type {ty}")));
+                return Err(StoreError::Corrupt(format!(
+                    "{table}.{name}: unsupported column type {ty}"
+                )));
             };
             Ok((name, t))
         })
@@ -139,11 +151,17 @@ async fn columns(store: &Store, conn: &mut sqlx::AnyConnection, table: &str) -> 
 
 fn value_of(row: &AnyRow, i: usize, t: ColType) -> Result<serde_json::Value> {
     Ok(match t {
-        ColType::Int => row.try_get::<Option<i64>, _>(i)?.map_or(serde_json::Value::Null, Into::into),
-        ColType::Text => row.try_get::<Option<String>, _>(i)?.map_or(serde_json::Value::Null, Into::into),
+        ColType::Int => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(serde_json::Value::Null, Into::into),
+        ColType::Text => row
+            .try_get::<Option<String>, _>(i)?
+            .map_or(serde_json::Value::Null, Into::into),
         ColType::Bytes => row
             .try_get::<Option<Vec<u8>>, _>(i)?
-            .map_or(serde_json::Value::Null, |b| base64::engine::general_purpose::STANDARD.encode(b).into()),
+            .map_or(serde_json::Value::Null, |b| {
+                base64::engine::general_purpose::STANDARD.encode(b).into()
+            }),
     })
 }
 
@@ -169,12 +187,21 @@ impl Store {
 
     /// Writes a backup to `path` (via a temporary file renamed into place). `progress` is
     /// called with each table's name as it is written.
-    pub async fn backup(&self, path: &Path, mut progress: impl FnMut(&str, u64)) -> Result<Manifest> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    pub async fn backup(
+        &self,
+        path: &Path,
+        mut progress: impl FnMut(&str, u64),
+    ) -> Result<Manifest> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let mut conn = self.pool.acquire().await?;
         let mut tx = conn.begin().await?;
         if self.backend == Backend::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
         }
         let mut entries = Vec::new();
         let mut data_files = Vec::new();
@@ -185,7 +212,13 @@ impl Store {
             let mut hasher = Sha256::new();
             let mut count = 0u64;
             {
-                let order = if table == "settings" { "key" } else if table == "audit_log" { "seq" } else { names[0].as_str() };
+                let order = if table == "settings" {
+                    "key"
+                } else if table == "audit_log" {
+                    "seq"
+                } else {
+                    names[0].as_str()
+                };
                 let sql = format!("SELECT {} FROM {table} ORDER BY {order}", names.join(", "));
                 let mut rows = sqlx::query(&sql).fetch(&mut *tx);
                 let mut out = std::io::BufWriter::new(file.as_file_mut());
@@ -195,7 +228,8 @@ impl Store {
                         .enumerate()
                         .map(|(i, (_, t))| value_of(&row, i, *t))
                         .collect::<Result<Vec<_>>>()?;
-                    let mut line = serde_json::to_vec(&values).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let mut line = serde_json::to_vec(&values)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     line.push(b'\n');
                     hasher.update(&line);
                     out.write_all(&line)?;
@@ -204,7 +238,12 @@ impl Store {
                 out.flush()?;
             }
             progress(table, count);
-            entries.push(TableEntry { name: table.into(), columns: names, rows: count, sha256: hex::encode(hasher.finalize()) });
+            entries.push(TableEntry {
+                name: table.into(),
+                columns: names,
+                rows: count,
+                sha256: hex::encode(hasher.finalize()),
+            });
             data_files.push(file);
         }
         tx.commit().await?;
@@ -222,12 +261,23 @@ impl Store {
         let out = tempfile::NamedTempFile::new_in(dir)?;
         {
             let mut builder = tar::Builder::new(std::io::BufWriter::new(out.as_file()));
-            let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            append(&mut builder, "manifest.json", &mut manifest_json.as_slice(), manifest_json.len() as u64)?;
+            let manifest_json = serde_json::to_vec_pretty(&manifest)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            append(
+                &mut builder,
+                "manifest.json",
+                &mut manifest_json.as_slice(),
+                manifest_json.len() as u64,
+            )?;
             for (entry, file) in manifest.tables.iter().zip(data_files.iter_mut()) {
                 let len = file.as_file().metadata()?.len();
                 let mut reader = std::fs::File::open(file.path())?;
-                append(&mut builder, &format!("tables/{}.jsonl", entry.name), &mut reader, len)?;
+                append(
+                    &mut builder,
+                    &format!("tables/{}.jsonl", entry.name),
+                    &mut reader,
+                    len,
+                )?;
             }
             builder.into_inner()?.flush()?;
         }
@@ -243,17 +293,26 @@ impl Store {
     }
 
     /// Restores an archive into this (empty) database.
-    pub async fn restore(&self, archive: &Path, mut progress: impl FnMut(&str, u64)) -> Result<Manifest, RestoreError> {
+    pub async fn restore(
+        &self,
+        archive: &Path,
+        mut progress: impl FnMut(&str, u64),
+    ) -> Result<Manifest, RestoreError> {
         if !self.is_empty().await? {
             return Err(RestoreError::NotEmpty);
         }
         let file = std::fs::File::open(archive).map_err(StoreError::Io)?;
         let mut tar = tar::Archive::new(BufReader::new(file));
-        let mut entries = tar.entries().map_err(|e| RestoreError::Archive(e.to_string()))?;
+        let mut entries = tar
+            .entries()
+            .map_err(|e| RestoreError::Archive(e.to_string()))?;
         let bad = |m: String| RestoreError::Archive(m);
 
         // The manifest comes first.
-        let mut first = entries.next().ok_or_else(|| bad("empty archive".into()))?.map_err(|e| bad(e.to_string()))?;
+        let mut first = entries
+            .next()
+            .ok_or_else(|| bad("empty archive".into()))?
+            .map_err(|e| bad(e.to_string()))?;
         check_entry(&first)?;
         if entry_path(&first)? != "manifest.json" {
             return Err(bad("manifest.json must be the first entry".into()));
@@ -262,13 +321,22 @@ impl Store {
             return Err(bad("manifest.json is too large".into()));
         }
         let mut text = String::new();
-        first.read_to_string(&mut text).map_err(|e| bad(format!("manifest.json: {e}")))?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| bad(format!("manifest.json: {e}")))?;
+        first
+            .read_to_string(&mut text)
+            .map_err(|e| bad(format!("manifest.json: {e}")))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| bad(format!("manifest.json: {e}")))?;
         if manifest.format != FORMAT || manifest.format_version != FORMAT_VERSION {
-            return Err(bad(format!("not a Mamori backup (format {} v{})", manifest.format, manifest.format_version)));
+            return Err(bad(format!(
+                "not a Mamori backup (format {} v{})",
+                manifest.format, manifest.format_version
+            )));
         }
         if manifest.schema_version > self.schema_version() {
-            return Err(RestoreError::NewerSchema { found: manifest.schema_version, supported: self.schema_version() });
+            return Err(RestoreError::NewerSchema {
+                found: manifest.schema_version,
+                supported: self.schema_version(),
+            });
         }
         if manifest.tables.len() > MAX_ENTRIES {
             return Err(bad("too many tables".into()));
@@ -315,31 +383,42 @@ impl Store {
                     .ok_or_else(|| bad(format!("{name}: column {c} does not exist here")))?;
                 types.push(t);
             }
-            let placeholders: Vec<String> = (1..=meta.columns.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("INSERT INTO {name} ({}) VALUES ({})", meta.columns.join(", "), placeholders.join(", "));
+            let placeholders: Vec<String> =
+                (1..=meta.columns.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "INSERT INTO {name} ({}) VALUES ({})",
+                meta.columns.join(", "),
+                placeholders.join(", ")
+            );
             let mut hasher = Sha256::new();
             let mut rows = 0u64;
             let mut reader = BufReader::new(entry);
             let mut line = Vec::new();
             loop {
                 line.clear();
-                let n = reader.read_until(b'\n', &mut line).map_err(|e| bad(format!("{path}: {e}")))?;
+                let n = reader
+                    .read_until(b'\n', &mut line)
+                    .map_err(|e| bad(format!("{path}: {e}")))?;
                 if n == 0 {
                     break;
                 }
                 hasher.update(&line);
                 rows += 1;
-                let values: Vec<serde_json::Value> =
-                    serde_json::from_slice(&line).map_err(|e| bad(format!("{path}:{rows}: {e}")))?;
+                let values: Vec<serde_json::Value> = serde_json::from_slice(&line)
+                    .map_err(|e| bad(format!("{path}:{rows}: {e}")))?;
                 if values.len() != types.len() {
-                    return Err(bad(format!("{path}:{rows}: expected {} values", types.len())));
+                    return Err(bad(format!(
+                        "{path}:{rows}: expected {} values",
+                        types.len()
+                    )));
                 }
                 let mut q = sqlx::query(&sql);
                 for (v, t) in values.iter().zip(&types) {
                     q = match (t, v) {
-                        (ColType::Int, serde_json::Value::Number(n)) => {
-                            q.bind(n.as_i64().ok_or_else(|| bad(format!("{path}:{rows}: not an integer")))?)
-                        }
+                        (ColType::Int, serde_json::Value::Number(n)) => q.bind(
+                            n.as_i64()
+                                .ok_or_else(|| bad(format!("{path}:{rows}: not an integer")))?,
+                        ),
                         (ColType::Int, serde_json::Value::Null) => q.bind(None::<i64>),
                         (ColType::Text, serde_json::Value::String(s)) => q.bind(s.clone()),
                         (ColType::Text, serde_json::Value::Null) => q.bind(None::<String>),
@@ -355,7 +434,9 @@ impl Store {
                 q.execute(&mut *tx).await.map_err(StoreError::from)?;
             }
             if hex::encode(hasher.finalize()) != meta.sha256 || rows != meta.rows {
-                return Err(bad(format!("{path}: checksum or row count does not match the manifest")));
+                return Err(bad(format!(
+                    "{path}: checksum or row count does not match the manifest"
+                )));
             }
             progress(&name, rows);
         }
@@ -386,24 +467,36 @@ impl Store {
         }
         if self.backend == Backend::Sqlite {
             let problems: Vec<String> =
-                sqlx::query_scalar("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&mut *tx).await.map_err(StoreError::from)?;
+                sqlx::query_scalar("SELECT \"table\" FROM pragma_foreign_key_check")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(StoreError::from)?;
             if !problems.is_empty() {
                 return Err(bad(format!("broken references in {}", problems.join(", "))));
             }
         }
         tx.commit().await.map_err(StoreError::from)?;
         if self.backend == Backend::Sqlite {
-            let check: String =
-                sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.pool).await.map_err(StoreError::from)?;
+            let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(StoreError::from)?;
             if check != "ok" {
-                return Err(RestoreError::Store(StoreError::Corrupt(format!("integrity check: {check}"))));
+                return Err(RestoreError::Store(StoreError::Corrupt(format!(
+                    "integrity check: {check}"
+                ))));
             }
         }
         Ok(manifest)
     }
 }
 
-fn append<W: Write>(builder: &mut tar::Builder<W>, name: &str, data: &mut impl Read, len: u64) -> Result<()> {
+fn append<W: Write>(
+    builder: &mut tar::Builder<W>,
+    name: &str,
+    data: &mut impl Read,
+    len: u64,
+) -> Result<()> {
     let mut header = tar::Header::new_gnu();
     header.set_size(len);
     header.set_mode(0o600);
@@ -416,21 +509,34 @@ fn append<W: Write>(builder: &mut tar::Builder<W>, name: &str, data: &mut impl R
 fn check_entry<R: Read>(entry: &tar::Entry<'_, R>) -> Result<(), RestoreError> {
     let kind = entry.header().entry_type();
     if kind != tar::EntryType::Regular {
-        return Err(RestoreError::Archive(format!("entry of type {kind:?} is not allowed (only plain files)")));
+        return Err(RestoreError::Archive(format!(
+            "entry of type {kind:?} is not allowed (only plain files)"
+        )));
     }
     if entry.size() > MAX_ENTRY_BYTES {
-        return Err(RestoreError::Archive("an entry is larger than the limit".into()));
+        return Err(RestoreError::Archive(
+            "an entry is larger than the limit".into(),
+        ));
     }
     Ok(())
 }
 
 fn entry_path<R: Read>(entry: &tar::Entry<'_, R>) -> Result<String, RestoreError> {
-    let path = entry.path().map_err(|e| RestoreError::Archive(e.to_string()))?;
+    let path = entry
+        .path()
+        .map_err(|e| RestoreError::Archive(e.to_string()))?;
     for c in path.components() {
         match c {
             Component::Normal(_) => {}
-            _ => return Err(RestoreError::Archive(format!("unsafe path {}", path.display()))),
+            _ => {
+                return Err(RestoreError::Archive(format!(
+                    "unsafe path {}",
+                    path.display()
+                )))
+            }
         }
     }
-    path.to_str().map(str::to_owned).ok_or_else(|| RestoreError::Archive("path is not UTF-8".into()))
+    path.to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| RestoreError::Archive("path is not UTF-8".into()))
 }

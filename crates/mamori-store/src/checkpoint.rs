@@ -13,14 +13,19 @@ use time::OffsetDateTime;
 
 /// Loads the signing key from `path`, creating it (mode 0600) when absent. `random` supplies
 /// 32 random bytes for a new key.
-pub fn load_or_create_signing_key(path: &Path, random: impl FnOnce() -> [u8; 32]) -> Result<SigningKey> {
+pub fn load_or_create_signing_key(
+    path: &Path,
+    random: impl FnOnce() -> [u8; 32],
+) -> Result<SigningKey> {
     match std::fs::read(path) {
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
             let raw: [u8; 32] = hex::decode(text.trim())
                 .ok()
                 .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| StoreError::Corrupt(format!("{}: not a Mamori signing key", path.display())))?;
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("{}: not a Mamori signing key", path.display()))
+                })?;
             Ok(SigningKey::from_bytes(&raw))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -54,14 +59,21 @@ pub struct CheckpointWriter {
 
 impl std::fmt::Debug for CheckpointWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CheckpointWriter").field("file", &self.file).field("every", &self.every).finish()
+        f.debug_struct("CheckpointWriter")
+            .field("file", &self.file)
+            .field("every", &self.every)
+            .finish()
     }
 }
 
 impl CheckpointWriter {
     /// A writer that signs with `key`, appends to `file`, and checkpoints every `every` entries.
     pub fn new(key: SigningKey, file: PathBuf, every: i64) -> Self {
-        CheckpointWriter { key, file, every: every.max(1) }
+        CheckpointWriter {
+            key,
+            file,
+            every: every.max(1),
+        }
     }
 
     /// The file checkpoints go to.
@@ -72,15 +84,24 @@ impl CheckpointWriter {
     /// Signs the current head.
     pub async fn sign_head(&self, store: &Store) -> Result<Checkpoint> {
         let (count, head) = store.audit_head().await?;
-        Ok(Checkpoint::sign(&self.key, count, &head, &format_ts(OffsetDateTime::now_utc())))
+        Ok(Checkpoint::sign(
+            &self.key,
+            count,
+            &head,
+            &format_ts(OffsetDateTime::now_utc()),
+        ))
     }
 
     /// Signs the current head and appends it to the file.
     pub async fn write_now(&self, store: &Store) -> Result<Checkpoint> {
         let cp = self.sign_head(store).await?;
-        let mut line = serde_json::to_string(&cp).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut line =
+            serde_json::to_string(&cp).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         line.push('\n');
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.file)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.file)?;
         f.write_all(line.as_bytes())?;
         f.sync_all()?;
         Ok(cp)
@@ -98,7 +119,9 @@ impl CheckpointWriter {
 
     /// True when the newest checkpoint in the file is older than `age` (or there is none).
     pub fn last_is_older_than(&self, age: time::Duration) -> bool {
-        let last = read_checkpoints(&self.file).ok().and_then(|v| v.into_iter().last());
+        let last = read_checkpoints(&self.file)
+            .ok()
+            .and_then(|v| v.into_iter().last());
         match last.and_then(|c| crate::parse_ts(&c.signed_at)) {
             Some(t) => OffsetDateTime::now_utc() - t > age,
             None => true,
@@ -113,8 +136,13 @@ pub fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l)
-                .map_err(|e| StoreError::Corrupt(format!("{}:{}: not a checkpoint: {e}", path.display(), i + 1)))
+            serde_json::from_str(l).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "{}:{}: not a checkpoint: {e}",
+                    path.display(),
+                    i + 1
+                ))
+            })
         })
         .collect()
 }

@@ -12,9 +12,9 @@
 //! - on SQLite the journal is WAL with `synchronous=FULL`, asserted at open.
 
 mod audit;
-pub mod checkpoint;
 mod auth;
 pub mod backup;
+pub mod checkpoint;
 mod org;
 mod seed;
 mod time_fmt;
@@ -23,7 +23,8 @@ mod tx;
 pub use audit::{AuditFilter, AuditVerifyReport};
 pub use auth::{ApiTokenRow, NewSession, NewUser, SessionRow, UserRow};
 pub use org::{
-    CategoryRow, PeopleFilter, PersonInput, PersonRow, RoleAssignmentRow, RoleHolder, RoleRow, UnitInput, UnitRow,
+    CategoryRow, PeopleFilter, PersonInput, PersonRow, RoleAssignmentRow, RoleHolder, RoleRow,
+    UnitInput, UnitRow,
 };
 pub use time_fmt::{format_ts, parse_ts};
 pub use tx::{Actor, WriteTx};
@@ -132,7 +133,11 @@ impl Store {
             }
             Backend::Postgres => pool_options.connect_with(options).await?,
         };
-        let store = Store { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())) };
+        let store = Store {
+            pool,
+            backend,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+        };
         if backend == Backend::Sqlite {
             store.assert_durable().await?;
         }
@@ -143,10 +148,16 @@ impl Store {
     /// change survives a crash.
     async fn assert_durable(&self) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await?;
-        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await?;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?;
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?;
         if !mode.eq_ignore_ascii_case("wal") || sync != 2 {
-            return Err(StoreError::Durability(format!("journal_mode={mode}, synchronous={sync}")));
+            return Err(StoreError::Durability(format!(
+                "journal_mode={mode}, synchronous={sync}"
+            )));
         }
         Ok(())
     }
@@ -181,20 +192,21 @@ impl Store {
 
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
-        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.pool).await.is_ok()
+        sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .is_ok()
     }
 
     /// True when the database holds no Mamori data (no tables, or empty tables), so that a
     /// restore may fill it.
     pub async fn is_empty(&self) -> Result<bool> {
         let tables: i64 = match self.backend {
-            Backend::Sqlite => {
-                sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'",
-                )
-                .fetch_one(&self.pool)
-                .await?
-            }
+            Backend::Sqlite => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'",
+            )
+            .fetch_one(&self.pool)
+            .await?,
             Backend::Postgres => {
                 sqlx::query_scalar(
                     "SELECT COUNT(*) FROM information_schema.tables \

@@ -153,7 +153,8 @@ impl RoleAssignmentRow {
     }
 }
 
-const UNIT_SELECT: &str = "SELECT u.id, u.code, u.name, u.parent_id, p.code AS parent_code, u.in_scope, \
+const UNIT_SELECT: &str =
+    "SELECT u.id, u.code, u.name, u.parent_id, p.code AS parent_code, u.in_scope, \
     u.created_at, u.updated_at FROM units u LEFT JOIN units p ON p.id = u.parent_id";
 
 fn unit_from_row(r: &AnyRow) -> Result<UnitRow> {
@@ -209,20 +210,27 @@ pub struct PeopleFilter {
 impl Store {
     /// Every unit, parents before children where possible (by code within a level).
     pub async fn units(&self) -> Result<Vec<UnitRow>> {
-        let rows = sqlx::query(&format!("{UNIT_SELECT} ORDER BY u.sort_order, u.id")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!("{UNIT_SELECT} ORDER BY u.sort_order, u.id"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(unit_from_row).collect()
     }
 
     /// One unit by id.
     pub async fn unit(&self, id: UnitId) -> Result<Option<UnitRow>> {
-        let row = sqlx::query(&format!("{UNIT_SELECT} WHERE u.id = $1")).bind(id.0).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("{UNIT_SELECT} WHERE u.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(unit_from_row).transpose()
     }
 
     /// One unit by code.
     pub async fn unit_by_code(&self, code: &str) -> Result<Option<UnitRow>> {
-        let row =
-            sqlx::query(&format!("{UNIT_SELECT} WHERE u.code = $1")).bind(code).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("{UNIT_SELECT} WHERE u.code = $1"))
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(unit_from_row).transpose()
     }
 
@@ -273,7 +281,8 @@ impl Store {
         .await
         .map_err(on_unique("code"))?;
         let row = Self::unit_in_tx(tx, UnitId(id)).await?;
-        tx.audit("unit.create", "unit", &row.code, None, json(&row)).await?;
+        tx.audit("unit.create", "unit", &row.code, None, json(&row))
+            .await?;
         Ok(row)
     }
 
@@ -311,33 +320,59 @@ impl Store {
             .await
             .map_err(on_unique("code"))?;
         let after = Self::unit_in_tx(tx, id).await?;
-        tx.audit("unit.update", "unit", &after.code, json(&before), json(&after)).await?;
+        tx.audit(
+            "unit.update",
+            "unit",
+            &after.code,
+            json(&before),
+            json(&after),
+        )
+        .await?;
         Ok(after)
     }
 
     /// The employment categories.
     pub async fn categories(&self) -> Result<Vec<CategoryRow>> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT code, label_ja, label_en FROM employment_categories ORDER BY sort_order, code")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.into_iter().map(|(code, label_ja, label_en)| CategoryRow { code, label_ja, label_en }).collect())
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT code, label_ja, label_en FROM employment_categories ORDER BY sort_order, code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(code, label_ja, label_en)| CategoryRow {
+                code,
+                label_ja,
+                label_en,
+            })
+            .collect())
     }
 
     /// The roles.
     pub async fn roles(&self) -> Result<Vec<RoleRow>> {
-        let rows: Vec<(String, String, String, String)> =
-            sqlx::query_as("SELECT code, label_ja, label_en, permissions FROM roles ORDER BY sort_order, code")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT code, label_ja, label_en, permissions FROM roles ORDER BY sort_order, code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
-            .map(|(code, label_ja, label_en, permissions)| RoleRow { code, label_ja, label_en, permissions })
+            .map(|(code, label_ja, label_en, permissions)| RoleRow {
+                code,
+                label_ja,
+                label_en,
+                permissions,
+            })
             .collect())
     }
 
     /// A page of people matching the filter, ordered by staff id, and the total.
-    pub async fn people_page(&self, filter: &PeopleFilter, limit: i64, offset: i64) -> Result<(Vec<PersonRow>, i64)> {
+    pub async fn people_page(
+        &self,
+        filter: &PeopleFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<PersonRow>, i64)> {
         let mut clauses: Vec<String> = Vec::new();
         let mut args: Vec<String> = Vec::new();
         if let Some(roots) = &filter.unit_roots {
@@ -348,13 +383,23 @@ impl Store {
             let list: Vec<String> = units.iter().map(|u| u.0.to_string()).collect();
             clauses.push(format!("p.unit_id IN ({})", list.join(",")));
         }
-        if let Some(q) = filter.query.as_ref().map(|q| q.trim()).filter(|q| !q.is_empty()) {
+        if let Some(q) = filter
+            .query
+            .as_ref()
+            .map(|q| q.trim())
+            .filter(|q| !q.is_empty())
+        {
             let pattern = format!("%{}%", q.replace(['%', '_'], ""));
             args.push(pattern);
             clauses.push("(p.staff_id LIKE $1 OR p.name LIKE $1 OR p.kana LIKE $1)".into());
         }
-        let where_sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
-        let count_sql = format!("SELECT COUNT(*) FROM people p JOIN units u ON u.id = p.unit_id{where_sql}");
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        let count_sql =
+            format!("SELECT COUNT(*) FROM people p JOIN units u ON u.id = p.unit_id{where_sql}");
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
         for a in &args {
             count = count.bind(a);
@@ -370,7 +415,10 @@ impl Store {
             q = q.bind(a);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        let mut people = rows.iter().map(person_from_row).collect::<Result<Vec<_>>>()?;
+        let mut people = rows
+            .iter()
+            .map(person_from_row)
+            .collect::<Result<Vec<_>>>()?;
         self.attach_roles(&mut people).await?;
         Ok((people, total))
     }
@@ -400,7 +448,10 @@ impl Store {
 
     /// One person by id.
     pub async fn person(&self, id: PersonId) -> Result<Option<PersonRow>> {
-        let row = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id = $1")).bind(id.0).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let mut people = vec![person_from_row(&row)?];
         self.attach_roles(&mut people).await?;
@@ -409,8 +460,10 @@ impl Store {
 
     /// One person by staff id.
     pub async fn person_by_staff_id(&self, staff_id: &str) -> Result<Option<PersonRow>> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM people WHERE staff_id = $1").bind(staff_id).fetch_optional(&self.pool).await?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM people WHERE staff_id = $1")
+            .bind(staff_id)
+            .fetch_optional(&self.pool)
+            .await?;
         match id {
             Some(id) => self.person(PersonId(id)).await,
             None => Ok(None),
@@ -431,7 +484,10 @@ impl Store {
         .bind(id.0)
         .fetch_all(tx.conn())
         .await?;
-        person.roles = roles.into_iter().map(|(r, u)| u.map_or(r.clone(), |u| format!("{r}@{u}"))).collect();
+        person.roles = roles
+            .into_iter()
+            .map(|(r, u)| u.map_or(r.clone(), |u| format!("{r}@{u}")))
+            .collect();
         Ok(person)
     }
 
@@ -455,12 +511,17 @@ impl Store {
         .await
         .map_err(on_unique("staff_id"))?;
         let row = Self::person_in_tx(tx, PersonId(id)).await?;
-        tx.audit("person.create", "person", &row.staff_id, None, json(&row)).await?;
+        tx.audit("person.create", "person", &row.staff_id, None, json(&row))
+            .await?;
         Ok(row)
     }
 
     /// Changes a person.
-    pub async fn update_person(tx: &mut WriteTx, id: PersonId, input: &PersonInput) -> Result<PersonRow> {
+    pub async fn update_person(
+        tx: &mut WriteTx,
+        id: PersonId,
+        input: &PersonInput,
+    ) -> Result<PersonRow> {
         let before = Self::person_in_tx(tx, id).await?;
         sqlx::query(
             "UPDATE people SET staff_id = $1, name = $2, kana = $3, unit_id = $4, category = $5, email = $6, \
@@ -480,7 +541,14 @@ impl Store {
         .await
         .map_err(on_unique("staff_id"))?;
         let after = Self::person_in_tx(tx, id).await?;
-        tx.audit("person.update", "person", &after.staff_id, json(&before), json(&after)).await?;
+        tx.audit(
+            "person.update",
+            "person",
+            &after.staff_id,
+            json(&before),
+            json(&after),
+        )
+        .await?;
         Ok(after)
     }
 
@@ -535,26 +603,32 @@ impl Store {
         .await
         .map_err(on_unique("role"))?;
         let after = serde_json::json!({"role": role_code, "unit_id": unit_id.map(|u| u.0)});
-        tx.audit("role.assign", entity_type, &entity_id, None, Some(after)).await?;
+        tx.audit("role.assign", entity_type, &entity_id, None, Some(after))
+            .await?;
         Ok(id)
     }
 
     /// Removes a role assignment.
     pub async fn unassign_role(tx: &mut WriteTx, assignment_id: i64) -> Result<()> {
-        let row: Option<(Option<i64>, Option<i64>, String, Option<i64>)> =
-            sqlx::query_as("SELECT person_id, user_id, role_code, unit_id FROM role_assignments WHERE id = $1")
-                .bind(assignment_id)
-                .fetch_optional(tx.conn())
-                .await?;
+        let row: Option<(Option<i64>, Option<i64>, String, Option<i64>)> = sqlx::query_as(
+            "SELECT person_id, user_id, role_code, unit_id FROM role_assignments WHERE id = $1",
+        )
+        .bind(assignment_id)
+        .fetch_optional(tx.conn())
+        .await?;
         let (person, user, role, unit) = row.ok_or(StoreError::Missing("role assignment"))?;
-        sqlx::query("DELETE FROM role_assignments WHERE id = $1").bind(assignment_id).execute(tx.conn()).await?;
+        sqlx::query("DELETE FROM role_assignments WHERE id = $1")
+            .bind(assignment_id)
+            .execute(tx.conn())
+            .await?;
         let (entity_type, entity_id) = match (person, user) {
             (Some(p), _) => ("person", p.to_string()),
             (_, Some(u)) => ("user", u.to_string()),
             _ => ("role_assignment", assignment_id.to_string()),
         };
         let before = serde_json::json!({"role": role, "unit_id": unit});
-        tx.audit("role.unassign", entity_type, &entity_id, Some(before), None).await?;
+        tx.audit("role.unassign", entity_type, &entity_id, Some(before), None)
+            .await?;
         Ok(())
     }
 
@@ -575,8 +649,14 @@ impl Store {
         let mut role_codes = Vec::new();
         for (role, unit, perms) in rows {
             let scope = unit.map_or(Scope::Organisation, |u| Scope::Unit(UnitId(u)));
-            let perms = parse_permission_list(&perms).map_err(|bad| StoreError::Corrupt(format!("role {role}: unknown permission {bad}")))?;
-            grants.extend(perms.into_iter().map(|permission| Grant { permission, scope }));
+            let perms = parse_permission_list(&perms).map_err(|bad| {
+                StoreError::Corrupt(format!("role {role}: unknown permission {bad}"))
+            })?;
+            grants.extend(
+                perms
+                    .into_iter()
+                    .map(|permission| Grant { permission, scope }),
+            );
             if !role_codes.contains(&role) {
                 role_codes.push(role);
             }
@@ -586,12 +666,16 @@ impl Store {
 
     /// The organisation's settings (defaults for anything not stored).
     pub async fn settings(&self) -> Result<OrgSettings> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings").fetch_all(&self.pool).await?;
-        let mut value = serde_json::to_value(OrgSettings::default()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut value = serde_json::to_value(OrgSettings::default())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if let Some(map) = value.as_object_mut() {
             for (k, v) in rows {
                 if map.contains_key(&k) {
-                    let parsed = serde_json::from_str(&v).map_err(|e| StoreError::Corrupt(format!("setting {k}: {e}")))?;
+                    let parsed = serde_json::from_str(&v)
+                        .map_err(|e| StoreError::Corrupt(format!("setting {k}: {e}")))?;
                     map.insert(k, parsed);
                 }
             }
@@ -600,11 +684,18 @@ impl Store {
     }
 
     /// Saves the settings (every field), auditing before and after.
-    pub async fn save_settings(tx: &mut WriteTx, before: &OrgSettings, after: &OrgSettings) -> Result<()> {
+    pub async fn save_settings(
+        tx: &mut WriteTx,
+        before: &OrgSettings,
+        after: &OrgSettings,
+    ) -> Result<()> {
         let value = serde_json::to_value(after).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if let Some(map) = value.as_object() {
             for (k, v) in map {
-                sqlx::query("DELETE FROM settings WHERE key = $1").bind(k).execute(tx.conn()).await?;
+                sqlx::query("DELETE FROM settings WHERE key = $1")
+                    .bind(k)
+                    .execute(tx.conn())
+                    .await?;
                 sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)")
                     .bind(k)
                     .bind(v.to_string())
@@ -612,7 +703,14 @@ impl Store {
                     .await?;
             }
         }
-        tx.audit("settings.update", "settings", "organisation", json(before), json(after)).await?;
+        tx.audit(
+            "settings.update",
+            "settings",
+            "organisation",
+            json(before),
+            json(after),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -7,10 +7,11 @@ pub(crate) async fn seed_starting_content(store: &Store) -> Result<()> {
     let mut tx = store.begin(Actor::system()).await?;
     let mut changed = false;
     for (i, c) in CATEGORIES.iter().enumerate() {
-        let exists: Option<String> = sqlx::query_scalar("SELECT code FROM employment_categories WHERE code = $1")
-            .bind(c.code)
-            .fetch_optional(tx.conn())
-            .await?;
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT code FROM employment_categories WHERE code = $1")
+                .bind(c.code)
+                .fetch_optional(tx.conn())
+                .await?;
         if exists.is_none() {
             sqlx::query("INSERT INTO employment_categories (code, label_ja, label_en, sort_order) VALUES ($1, $2, $3, $4)")
                 .bind(c.code)
@@ -19,14 +20,22 @@ pub(crate) async fn seed_starting_content(store: &Store) -> Result<()> {
                 .bind(i as i64)
                 .execute(tx.conn())
                 .await?;
-            tx.audit("category.seed", "employment_category", c.code, None, Some(serde_json::json!({"label_ja": c.label_ja})))
-                .await?;
+            tx.audit(
+                "category.seed",
+                "employment_category",
+                c.code,
+                None,
+                Some(serde_json::json!({"label_ja": c.label_ja})),
+            )
+            .await?;
             changed = true;
         }
     }
     for (i, r) in ROLES.iter().enumerate() {
-        let exists: Option<String> =
-            sqlx::query_scalar("SELECT code FROM roles WHERE code = $1").bind(r.code).fetch_optional(tx.conn()).await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT code FROM roles WHERE code = $1")
+            .bind(r.code)
+            .fetch_optional(tx.conn())
+            .await?;
         if exists.is_none() {
             let perms: Vec<&str> = r.permissions.iter().map(|p| p.code()).collect();
             sqlx::query("INSERT INTO roles (code, label_ja, label_en, permissions, sort_order) VALUES ($1, $2, $3, $4, $5)")
@@ -37,16 +46,32 @@ pub(crate) async fn seed_starting_content(store: &Store) -> Result<()> {
                 .bind(i as i64)
                 .execute(tx.conn())
                 .await?;
-            tx.audit("role.seed", "role", r.code, None, Some(serde_json::json!({"label_ja": r.label_ja, "permissions": perms})))
-                .await?;
+            tx.audit(
+                "role.seed",
+                "role",
+                r.code,
+                None,
+                Some(serde_json::json!({"label_ja": r.label_ja, "permissions": perms})),
+            )
+            .await?;
             changed = true;
         }
     }
-    let has_units: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units").fetch_one(tx.conn()).await?;
+    let has_units: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units")
+        .fetch_one(tx.conn())
+        .await?;
     if has_units == 0 {
         for u in UNITS {
-            Store::create_unit(&mut tx, &UnitInput { code: u.code.into(), name: u.name.into(), parent_id: None, in_scope: true })
-                .await?;
+            Store::create_unit(
+                &mut tx,
+                &UnitInput {
+                    code: u.code.into(),
+                    name: u.name.into(),
+                    parent_id: None,
+                    in_scope: true,
+                },
+            )
+            .await?;
         }
         changed = true;
     }

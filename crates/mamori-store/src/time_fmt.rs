@@ -7,8 +7,11 @@ use time::{OffsetDateTime, UtcOffset};
 
 /// `2026-11-26T12:00:00.000000Z`.
 pub fn format_ts(t: OffsetDateTime) -> String {
-    let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
-    t.to_offset(UtcOffset::UTC).format(&fmt).unwrap_or_else(|_| "1970-01-01T00:00:00.000000Z".into())
+    let fmt =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+    t.to_offset(UtcOffset::UTC)
+        .format(&fmt)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00.000000Z".into())
 }
 
 /// Parses a stored time (any RFC 3339).
@@ -22,7 +25,8 @@ mod tests {
 
     #[test]
     fn round_trip_and_sorts_as_text() {
-        let a = OffsetDateTime::from_unix_timestamp(1_774_971_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let a = OffsetDateTime::from_unix_timestamp(1_774_971_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let b = a + time::Duration::microseconds(1);
         assert_eq!(parse_ts(&format_ts(a)), Some(a));
         assert!(format_ts(a) < format_ts(b));

@@ -18,13 +18,21 @@ pub struct Actor {
 impl Actor {
     /// An actor for the command line: `cli:<OS user>`.
     pub fn cli() -> Actor {
-        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
-        Actor { name: format!("cli:{user}"), source: "cli".into() }
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        Actor {
+            name: format!("cli:{user}"),
+            source: "cli".into(),
+        }
     }
 
     /// The server itself (seeding, scheduled jobs).
     pub fn system() -> Actor {
-        Actor { name: "system".into(), source: "system".into() }
+        Actor {
+            name: "system".into(),
+            source: "system".into(),
+        }
     }
 }
 
@@ -45,7 +53,13 @@ impl Store {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, backend: self.backend, actor, audited: Vec::new(), _guard: guard })
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            actor,
+            audited: Vec::new(),
+            _guard: guard,
+        })
     }
 }
 
@@ -65,7 +79,8 @@ impl WriteTx {
         after: Option<serde_json::Value>,
     ) -> Result<AuditEntry> {
         let at = crate::format_ts(OffsetDateTime::now_utc());
-        self.audit_at(at, action, entity_type, entity_id, before, after).await
+        self.audit_at(at, action, entity_type, entity_id, before, after)
+            .await
     }
 
     pub(crate) async fn audit_at(
@@ -95,7 +110,9 @@ impl WriteTx {
         };
         if self.backend == Backend::Postgres && self.audited.is_empty() {
             // Serialise appenders so that each links to the true head; readers are not blocked.
-            sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE").execute(&mut *self.tx).await?;
+            sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+                .execute(&mut *self.tx)
+                .await?;
         }
         let head: Option<(i64, String)> =
             sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")

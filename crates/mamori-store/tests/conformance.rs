@@ -5,12 +5,17 @@
 mod common;
 
 use mamori_domain::audit::{ChainBreak, Checkpoint};
-use mamori_domain::permission::Permission;
 use mamori_domain::authz::Target;
-use mamori_store::{Actor, NewUser, PeopleFilter, PersonInput, RoleHolder, Store, StoreError, UnitInput};
+use mamori_domain::permission::Permission;
+use mamori_store::{
+    Actor, NewUser, PeopleFilter, PersonInput, RoleHolder, Store, StoreError, UnitInput,
+};
 
 fn actor() -> Actor {
-    Actor { name: "tester".into(), source: "127.0.0.1".into() }
+    Actor {
+        name: "tester".into(),
+        source: "127.0.0.1".into(),
+    }
 }
 
 store_test!(migrate_seeds_once, |db| {
@@ -18,9 +23,24 @@ store_test!(migrate_seeds_once, |db| {
     db.store.migrate().await.expect("migrate again is harmless");
     let units = db.store.units().await.expect("units");
     let codes: Vec<_> = units.iter().map(|u| u.code.as_str()).collect();
-    assert_eq!(codes, ["secretariat", "audit_office", "election_board", "assembly", "assembly_office"]);
+    assert_eq!(
+        codes,
+        [
+            "secretariat",
+            "audit_office",
+            "election_board",
+            "assembly",
+            "assembly_office"
+        ]
+    );
     assert_eq!(db.store.categories().await.expect("categories").len(), 8);
-    assert!(db.store.roles().await.expect("roles").iter().any(|r| r.code == "ciso"));
+    assert!(db
+        .store
+        .roles()
+        .await
+        .expect("roles")
+        .iter()
+        .any(|r| r.code == "ciso"));
     // Seeding is audited, and seeding twice adds nothing.
     let (count, _) = db.store.audit_head().await.expect("head");
     assert_eq!(count, 8 + 12 + 5);
@@ -28,31 +48,52 @@ store_test!(migrate_seeds_once, |db| {
 
 store_test!(backup_table_list_matches_schema, |db| {
     db.store.migrate().await.expect("migrate");
-    let mut expected: Vec<String> = mamori_store::backup::TABLES.iter().map(|s| s.to_string()).collect();
+    let mut expected: Vec<String> = mamori_store::backup::TABLES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     expected.sort();
     assert_eq!(db.store.table_names().await.expect("tables"), expected);
 });
 
 store_test!(unit_changes_are_audited_and_cycles_refused, |db| {
     db.store.migrate().await.expect("migrate");
-    let root = db.store.unit_by_code("secretariat").await.expect("q").expect("seeded");
+    let root = db
+        .store
+        .unit_by_code("secretariat")
+        .await
+        .expect("q")
+        .expect("seeded");
     let mut tx = db.store.begin(actor()).await.expect("begin");
     let section = Store::create_unit(
         &mut tx,
-        &UnitInput { code: "general-affairs".into(), name: "総務課".into(), parent_id: Some(root.id), in_scope: true },
+        &UnitInput {
+            code: "general-affairs".into(),
+            name: "総務課".into(),
+            parent_id: Some(root.id),
+            in_scope: true,
+        },
     )
     .await
     .expect("create");
     tx.commit().await.expect("commit");
     assert_eq!(section.parent.as_deref(), Some("secretariat"));
-    assert_eq!(db.store.unit_lineage(section.id).await.expect("lineage"), vec![section.id, root.id]);
+    assert_eq!(
+        db.store.unit_lineage(section.id).await.expect("lineage"),
+        vec![section.id, root.id]
+    );
 
     // Making the root a child of its own child is refused, and nothing is saved.
     let mut tx = db.store.begin(actor()).await.expect("begin");
     let err = Store::update_unit(
         &mut tx,
         root.id,
-        &UnitInput { code: root.code.clone(), name: root.name.clone(), parent_id: Some(section.id), in_scope: true },
+        &UnitInput {
+            code: root.code.clone(),
+            name: root.name.clone(),
+            parent_id: Some(section.id),
+            in_scope: true,
+        },
     )
     .await
     .expect_err("cycle");
@@ -63,7 +104,12 @@ store_test!(unit_changes_are_audited_and_cycles_refused, |db| {
     let mut tx = db.store.begin(actor()).await.expect("begin");
     let err = Store::create_unit(
         &mut tx,
-        &UnitInput { code: "general-affairs".into(), name: "x".into(), parent_id: None, in_scope: true },
+        &UnitInput {
+            code: "general-affairs".into(),
+            name: "x".into(),
+            parent_id: None,
+            in_scope: true,
+        },
     )
     .await
     .expect_err("duplicate");
@@ -72,7 +118,14 @@ store_test!(unit_changes_are_audited_and_cycles_refused, |db| {
 
     let (page, total) = db
         .store
-        .audit_page(&mamori_store::AuditFilter { actor: Some("tester".into()), ..Default::default() }, 10, 0)
+        .audit_page(
+            &mamori_store::AuditFilter {
+                actor: Some("tester".into()),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
         .await
         .expect("audit");
     assert_eq!(total, 1);
@@ -89,8 +142,18 @@ store_test!(commit_without_audit_is_refused, |db| {
 
 store_test!(people_roles_and_grants, |db| {
     db.store.migrate().await.expect("migrate");
-    let sec = db.store.unit_by_code("secretariat").await.expect("q").expect("unit");
-    let audit = db.store.unit_by_code("audit_office").await.expect("q").expect("unit");
+    let sec = db
+        .store
+        .unit_by_code("secretariat")
+        .await
+        .expect("q")
+        .expect("unit");
+    let audit = db
+        .store
+        .unit_by_code("audit_office")
+        .await
+        .expect("q")
+        .expect("unit");
     let mut tx = db.store.begin(actor()).await.expect("begin");
     let person = Store::create_person(
         &mut tx,
@@ -107,7 +170,14 @@ store_test!(people_roles_and_grants, |db| {
     )
     .await
     .expect("person");
-    Store::assign_role(&mut tx, RoleHolder::Person(person.id), "unit_manager", Some(sec.id)).await.expect("role");
+    Store::assign_role(
+        &mut tx,
+        RoleHolder::Person(person.id),
+        "unit_manager",
+        Some(sec.id),
+    )
+    .await
+    .expect("role");
     let user = Store::create_user(
         &mut tx,
         &NewUser {
@@ -122,8 +192,18 @@ store_test!(people_roles_and_grants, |db| {
     .expect("user");
     tx.commit().await.expect("commit");
 
-    let (people, total) =
-        db.store.people_page(&PeopleFilter { query: Some("ながさき".into()), ..Default::default() }, 50, 0).await.expect("page");
+    let (people, total) = db
+        .store
+        .people_page(
+            &PeopleFilter {
+                query: Some("ながさき".into()),
+                ..Default::default()
+            },
+            50,
+            0,
+        )
+        .await
+        .expect("page");
     assert_eq!(total, 1);
     assert_eq!(people[0].staff_id, "000123", "leading zeros kept");
     assert_eq!(people[0].roles, ["unit_manager@secretariat"]);
@@ -131,7 +211,10 @@ store_test!(people_roles_and_grants, |db| {
     let (grants, roles) = db.store.grants_for_user(user.id).await.expect("grants");
     assert!(roles.contains(&"unit_manager".to_string()) && roles.contains(&"staff".to_string()));
     let lineage = db.store.unit_lineage(sec.id).await.expect("lineage");
-    assert!(grants.allows(Permission::PeopleManage, &Target::Unit { lineage: &lineage }));
+    assert!(grants.allows(
+        Permission::PeopleManage,
+        &Target::Unit { lineage: &lineage }
+    ));
     let other = db.store.unit_lineage(audit.id).await.expect("lineage");
     assert!(!grants.allows(Permission::PeopleManage, &Target::Unit { lineage: &other }));
     assert!(!grants.allows(Permission::SettingsManage, &Target::Organisation));
@@ -139,10 +222,22 @@ store_test!(people_roles_and_grants, |db| {
     // The password hash never reaches the trail.
     let (entries, _) = db
         .store
-        .audit_page(&mamori_store::AuditFilter { entity_type: Some("user".into()), ..Default::default() }, 10, 0)
+        .audit_page(
+            &mamori_store::AuditFilter {
+                entity_type: Some("user".into()),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
         .await
         .expect("audit");
-    assert!(entries.iter().all(|e| !e.record.after.clone().unwrap_or_default().contains("argon2")));
+    assert!(entries.iter().all(|e| !e
+        .record
+        .after
+        .clone()
+        .unwrap_or_default()
+        .contains("argon2")));
 });
 
 store_test!(chain_verifies_and_checkpoints_hold, |db| {
@@ -154,13 +249,23 @@ store_test!(chain_verifies_and_checkpoints_hold, |db| {
     let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
     let cp = Checkpoint::sign(&key, count, &head, "2026-11-26T00:00:00Z");
     let mut tx = db.store.begin(actor()).await.expect("begin");
-    tx.audit("test.event", "test", "1", None, None).await.expect("audit");
+    tx.audit("test.event", "test", "1", None, None)
+        .await
+        .expect("audit");
     tx.commit().await.expect("commit");
-    let report = db.store.audit_verify(std::slice::from_ref(&cp), |_| {}).await.expect("verify");
+    let report = db
+        .store
+        .audit_verify(std::slice::from_ref(&cp), |_| {})
+        .await
+        .expect("verify");
     assert!(report.ok(), "{report:?}");
     // A checkpoint naming more entries than exist detects truncation.
     let ahead = Checkpoint::sign(&key, count + 5, &head, "2026-11-26T00:00:00Z");
-    let report = db.store.audit_verify(&[ahead], |_| {}).await.expect("verify");
+    let report = db
+        .store
+        .audit_verify(&[ahead], |_| {})
+        .await
+        .expect("verify");
     assert!(!report.ok());
 });
 
@@ -170,7 +275,13 @@ store_test!(sessions_tokens_and_throttle_rows, |db| {
     let mut tx = db.store.begin(actor()).await.expect("begin");
     let user = Store::create_user(
         &mut tx,
-        &NewUser { username: "svc".into(), display_name: "Service".into(), person_id: None, password_hash: "h".into(), must_change_password: false },
+        &NewUser {
+            username: "svc".into(),
+            display_name: "Service".into(),
+            person_id: None,
+            password_hash: "h".into(),
+            must_change_password: false,
+        },
     )
     .await
     .expect("user");
@@ -188,36 +299,91 @@ store_test!(sessions_tokens_and_throttle_rows, |db| {
     )
     .await
     .expect("session");
-    let token = Store::create_token(&mut tx, &user, "ci", &"b".repeat(64), "mmr_abc", true, None).await.expect("token");
-    Store::record_login_failure(&mut tx, "user:svc", now).await.expect("failure");
-    assert!(Store::consume_totp_step(&mut tx, user.id, 100).await.expect("step"));
-    assert!(!Store::consume_totp_step(&mut tx, user.id, 100).await.expect("same step again"));
-    assert!(!Store::consume_totp_step(&mut tx, user.id, 99).await.expect("older step"));
+    let token = Store::create_token(&mut tx, &user, "ci", &"b".repeat(64), "mmr_abc", true, None)
+        .await
+        .expect("token");
+    Store::record_login_failure(&mut tx, "user:svc", now)
+        .await
+        .expect("failure");
+    assert!(Store::consume_totp_step(&mut tx, user.id, 100)
+        .await
+        .expect("step"));
+    assert!(!Store::consume_totp_step(&mut tx, user.id, 100)
+        .await
+        .expect("same step again"));
+    assert!(!Store::consume_totp_step(&mut tx, user.id, 99)
+        .await
+        .expect("older step"));
     tx.commit().await.expect("commit");
 
-    let s = db.store.session(&"a".repeat(64)).await.expect("q").expect("session");
+    let s = db
+        .store
+        .session(&"a".repeat(64))
+        .await
+        .expect("q")
+        .expect("session");
     assert_eq!(s.user_id, user.id);
-    assert!(db.store.token_by_hash(&"b".repeat(64), now).await.expect("q").is_some());
-    assert!(db.store.token_by_hash(&"b".repeat(64), now).await.expect("q").is_some_and(|t| t.read_only));
-    assert_eq!(db.store.login_failures("user:svc", now - time::Duration::minutes(1)).await.expect("q").len(), 1);
+    assert!(db
+        .store
+        .token_by_hash(&"b".repeat(64), now)
+        .await
+        .expect("q")
+        .is_some());
+    assert!(db
+        .store
+        .token_by_hash(&"b".repeat(64), now)
+        .await
+        .expect("q")
+        .is_some_and(|t| t.read_only));
+    assert_eq!(
+        db.store
+            .login_failures("user:svc", now - time::Duration::minutes(1))
+            .await
+            .expect("q")
+            .len(),
+        1
+    );
 
     let mut tx = db.store.begin(actor()).await.expect("begin");
-    assert!(Store::revoke_token(&mut tx, &user, token.id).await.expect("revoke"));
+    assert!(Store::revoke_token(&mut tx, &user, token.id)
+        .await
+        .expect("revoke"));
     tx.commit().await.expect("commit");
-    assert!(db.store.token_by_hash(&"b".repeat(64), now).await.expect("q").is_none());
+    assert!(db
+        .store
+        .token_by_hash(&"b".repeat(64), now)
+        .await
+        .expect("q")
+        .is_none());
 });
 
 store_test!(backup_restores_into_both_backends, |db| {
     db.store.migrate().await.expect("migrate");
     let mut tx = db.store.begin(actor()).await.expect("begin");
-    let sec = db.store.unit_by_code("secretariat").await.expect("q").expect("unit");
-    Store::create_unit(&mut tx, &UnitInput { code: "kaigo".into(), name: "介護保険課\n①".into(), parent_id: Some(sec.id), in_scope: false })
+    let sec = db
+        .store
+        .unit_by_code("secretariat")
         .await
+        .expect("q")
         .expect("unit");
+    Store::create_unit(
+        &mut tx,
+        &UnitInput {
+            code: "kaigo".into(),
+            name: "介護保険課\n①".into(),
+            parent_id: Some(sec.id),
+            in_scope: false,
+        },
+    )
+    .await
+    .expect("unit");
     tx.commit().await.expect("commit");
     let file = db.dir().join("backup.tar");
     let manifest = db.store.backup(&file, |_, _| {}).await.expect("backup");
-    assert!(manifest.tables.iter().any(|t| t.name == "audit_log" && t.rows > 0));
+    assert!(manifest
+        .tables
+        .iter()
+        .any(|t| t.name == "audit_log" && t.rows > 0));
 
     // Into SQLite, and (when available) into PostgreSQL: the same rows, the chain verifies.
     let mut targets = vec![common::TestDb::new(false).await.expect("sqlite")];
@@ -225,18 +391,43 @@ store_test!(backup_restores_into_both_backends, |db| {
         targets.push(pg);
     }
     for target in targets {
-        target.store.restore(&file, |_, _| {}).await.expect("restore");
-        let unit = target.store.unit_by_code("kaigo").await.expect("q").expect("restored");
+        target
+            .store
+            .restore(&file, |_, _| {})
+            .await
+            .expect("restore");
+        let unit = target
+            .store
+            .unit_by_code("kaigo")
+            .await
+            .expect("q")
+            .expect("restored");
         assert_eq!(unit.name, "介護保険課\n①");
         assert!(!unit.in_scope);
         assert_eq!(unit.parent.as_deref(), Some("secretariat"));
-        assert!(target.store.audit_verify(&[], |_| {}).await.expect("verify").ok());
-        assert_eq!(target.store.audit_head().await.expect("h"), db.store.audit_head().await.expect("h"));
+        assert!(target
+            .store
+            .audit_verify(&[], |_| {})
+            .await
+            .expect("verify")
+            .ok());
+        assert_eq!(
+            target.store.audit_head().await.expect("h"),
+            db.store.audit_head().await.expect("h")
+        );
         // New rows after a restore get fresh ids (sequences were reset).
         let mut tx = target.store.begin(actor()).await.expect("begin");
-        Store::create_unit(&mut tx, &UnitInput { code: "new".into(), name: "新".into(), parent_id: None, in_scope: true })
-            .await
-            .expect("insert after restore");
+        Store::create_unit(
+            &mut tx,
+            &UnitInput {
+                code: "new".into(),
+                name: "新".into(),
+                parent_id: None,
+                in_scope: true,
+            },
+        )
+        .await
+        .expect("insert after restore");
         tx.commit().await.expect("commit");
         // Restoring again over data is refused.
         assert!(matches!(
@@ -253,14 +444,27 @@ store_test!(restore_refuses_tampered_archives, |db| {
     db.store.backup(&file, |_, _| {}).await.expect("backup");
     // Flip one byte inside a table file: the checksum catches it and nothing is kept.
     let mut bytes = std::fs::read(&file).expect("read");
-    let pos = bytes.windows(9).position(|w| w == "事務局".as_bytes()).expect("unit name in archive");
+    let pos = bytes
+        .windows(9)
+        .position(|w| w == "事務局".as_bytes())
+        .expect("unit name in archive");
     bytes[pos + 8] ^= 0x01;
     let bad = db.dir().join("bad.tar");
     std::fs::write(&bad, &bytes).expect("write");
     let target = common::TestDb::new(false).await.expect("sqlite");
-    let err = target.store.restore(&bad, |_, _| {}).await.expect_err("tampered");
-    assert!(err.to_string().contains("checksum") || err.to_string().contains("tables/"), "{err}");
-    assert!(target.store.is_empty().await.expect("empty"), "nothing half saved");
+    let err = target
+        .store
+        .restore(&bad, |_, _| {})
+        .await
+        .expect_err("tampered");
+    assert!(
+        err.to_string().contains("checksum") || err.to_string().contains("tables/"),
+        "{err}"
+    );
+    assert!(
+        target.store.is_empty().await.expect("empty"),
+        "nothing half saved"
+    );
 
     // An archive with a path escaping the target is refused.
     let evil = db.dir().join("evil.tar");
@@ -277,7 +481,11 @@ store_test!(restore_refuses_tampered_archives, |db| {
         b.append(&h, &data[..]).expect("append");
         b.finish().expect("finish");
     }
-    let err = target.store.restore(&evil, |_, _| {}).await.expect_err("evil");
+    let err = target
+        .store
+        .restore(&evil, |_, _| {})
+        .await
+        .expect_err("evil");
     assert!(err.to_string().contains("unsafe path"), "{err}");
     target.drop_db().await;
 });
@@ -286,5 +494,8 @@ store_test!(restore_refuses_tampered_archives, |db| {
 fn chain_break_type_is_reexported_for_callers() {
     // Callers match on the domain's ChainBreak; make sure it stays the same type.
     let b = ChainBreak::Content { seq: 1 };
-    assert_eq!(b.to_string(), "entry 1: content does not match its hash (edited)");
+    assert_eq!(
+        b.to_string(),
+        "entry 1: content does not match its hash (edited)"
+    );
 }

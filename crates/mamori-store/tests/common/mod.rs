@@ -17,7 +17,9 @@ pub struct TestDb {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 pub fn postgres_url() -> Option<String> {
-    std::env::var("MAMORI_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("MAMORI_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// A unique, empty PostgreSQL database; returns (its URL, the admin URL, its name).
@@ -29,9 +31,17 @@ pub async fn fresh_postgres_database(admin_url: &str) -> (String, String) {
         COUNTER.fetch_add(1, Ordering::SeqCst),
         time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000
     );
-    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to MAMORI_TEST_POSTGRES_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to MAMORI_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(admin_url);
     (format!("{base}/{name}"), name)
 }
 
@@ -42,11 +52,25 @@ impl TestDb {
         if postgres {
             let admin = postgres_url()?;
             let (url, name) = fresh_postgres_database(&admin).await;
-            let store = Store::open(dir.path(), Some(&url)).await.expect("open postgres");
-            Some(TestDb { store, url: Some(url), admin_url: Some(admin), db_name: Some(name), _dir: dir })
+            let store = Store::open(dir.path(), Some(&url))
+                .await
+                .expect("open postgres");
+            Some(TestDb {
+                store,
+                url: Some(url),
+                admin_url: Some(admin),
+                db_name: Some(name),
+                _dir: dir,
+            })
         } else {
             let store = Store::open(dir.path(), None).await.expect("open sqlite");
-            Some(TestDb { store, url: None, admin_url: None, db_name: None, _dir: dir })
+            Some(TestDb {
+                store,
+                url: None,
+                admin_url: None,
+                db_name: None,
+                _dir: dir,
+            })
         }
     }
 
@@ -59,7 +83,9 @@ impl TestDb {
         if let (Some(admin), Some(name)) = (self.admin_url, self.db_name) {
             use sqlx::Connection;
             if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
             }
         }
     }

@@ -1,0 +1,108 @@
+//! Server-rendered pages, one module per area. Handlers parse, ask the principal, call the
+//! store in a write transaction, and render; rules live in the domain crate.
+
+pub mod account;
+pub mod audit;
+pub mod login;
+pub mod people;
+pub mod settings;
+pub mod units;
+
+use crate::error::{AppError, AppResult};
+use crate::view::{Chrome, Ctx};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// `/healthz`: 200 when the database answers.
+pub async fn health(State(state): State<AppState>) -> Response {
+    if state.store.ping().await {
+        (StatusCode::OK, "ok").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
+}
+
+/// Assets embedded in the binary.
+const STATIC_FILES: &[(&str, &str, &[u8])] = &[
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/app.js"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/favicon.svg"),
+    ),
+];
+
+/// `/static/{file}`.
+pub async fn static_file(Path(file): Path<String>) -> Response {
+    match STATIC_FILES.iter().find(|(name, _, _)| *name == file) {
+        Some((_, mime, body)) => {
+            let mut res = body.to_vec().into_response();
+            res.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            );
+            res
+        }
+        None => AppError::NotFound.into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    needs_mfa_suggestion: bool,
+}
+
+/// `/`: the person's open tasks first.
+pub async fn home(ctx: Ctx) -> AppResult<Response> {
+    let p = ctx.principal()?;
+    let page = HomePage {
+        c: ctx.chrome(),
+        needs_mfa_suggestion: !p.user.totp_enabled,
+    };
+    Ok(ctx.page(&page))
+}
+
+/// Only local paths are followed after login (no open redirect).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.starts_with("/login") =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next(Some("/admin/units?x=1")), "/admin/units?x=1");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,391 @@
+//! Every route, with its authorization decision, in one table — and the middleware that
+//! enforces it.
+//!
+//! A route that is not in [`ROUTES`] is refused (500) even if a handler exists, and the
+//! authorization-matrix test enumerates [`ROUTES`], so a new route cannot ship without a
+//! decision. Decisions here are coarse (may this principal use the permission anywhere?);
+//! handlers refine them per unit through [`crate::session::Principal::require`].
+
+use crate::error::AppError;
+use crate::net::ClientIp;
+use crate::pages;
+use crate::session::{Gate, Principal};
+use crate::{api, AppState};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use mamori_domain::authz::Target;
+use mamori_domain::permission::Permission;
+use mamori_domain::settings::OrgSettings;
+use std::sync::Arc;
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, logged in or not.
+    Public,
+    /// A browser session whose second factor is pending.
+    PendingMfa,
+    /// Any logged-in account, even before it has changed its one-time password or enrolled
+    /// MFA (the pages that let it do so, and logout).
+    Setup,
+    /// Any logged-in account that has passed its gates.
+    LoggedIn,
+    /// An account holding the permission in some scope.
+    Permission(Permission),
+}
+
+/// One route and its decision.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path pattern as registered with axum.
+    pub path: &'static str,
+    /// The decision.
+    pub access: Access,
+}
+
+const fn r(method: &'static str, path: &'static str, access: Access) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+    }
+}
+
+use Access::{LoggedIn, PendingMfa, Public, Setup};
+use Permission as P;
+
+/// The table.
+pub const ROUTES: &[RouteSpec] = &[
+    r("GET", "/healthz", Public),
+    r("GET", "/static/{file}", Public),
+    r("GET", "/login", Public),
+    r("POST", "/login", Public),
+    r("GET", "/api/v1/openapi.json", Public),
+    r("GET", "/login/mfa", PendingMfa),
+    r("POST", "/login/mfa", PendingMfa),
+    r("POST", "/logout", Setup),
+    r("GET", "/account/password", Setup),
+    r("POST", "/account/password", Setup),
+    r("GET", "/account/mfa", Setup),
+    r("POST", "/account/mfa/setup", Setup),
+    r("POST", "/account/mfa/confirm", Setup),
+    r("POST", "/account/mfa/disable", Setup),
+    r("POST", "/account/mfa/recovery", Setup),
+    r("POST", "/account/language", Setup),
+    r("GET", "/", LoggedIn),
+    r("GET", "/account/sessions", LoggedIn),
+    r("POST", "/account/sessions/{id}/revoke", LoggedIn),
+    r("GET", "/account/tokens", LoggedIn),
+    r("POST", "/account/tokens", LoggedIn),
+    r("POST", "/account/tokens/{id}/revoke", LoggedIn),
+    r("GET", "/admin/units", Access::Permission(P::UnitsRead)),
+    r(
+        "GET",
+        "/admin/units/new",
+        Access::Permission(P::UnitsManage),
+    ),
+    r("POST", "/admin/units", Access::Permission(P::UnitsManage)),
+    r("GET", "/admin/units/{id}", Access::Permission(P::UnitsRead)),
+    r(
+        "POST",
+        "/admin/units/{id}",
+        Access::Permission(P::UnitsManage),
+    ),
+    r("GET", "/admin/people", Access::Permission(P::PeopleRead)),
+    r(
+        "GET",
+        "/admin/people/new",
+        Access::Permission(P::PeopleManage),
+    ),
+    r("POST", "/admin/people", Access::Permission(P::PeopleManage)),
+    r(
+        "GET",
+        "/admin/people/{id}",
+        Access::Permission(P::PeopleRead),
+    ),
+    r(
+        "POST",
+        "/admin/people/{id}",
+        Access::Permission(P::PeopleManage),
+    ),
+    r(
+        "POST",
+        "/admin/people/{id}/roles",
+        Access::Permission(P::PeopleManage),
+    ),
+    r(
+        "POST",
+        "/admin/people/{id}/roles/{assignment}/delete",
+        Access::Permission(P::PeopleManage),
+    ),
+    r(
+        "GET",
+        "/admin/settings",
+        Access::Permission(P::SettingsManage),
+    ),
+    r(
+        "POST",
+        "/admin/settings",
+        Access::Permission(P::SettingsManage),
+    ),
+    r("GET", "/admin/audit", Access::Permission(P::AuditRead)),
+    r("GET", "/admin/audit.csv", Access::Permission(P::AuditRead)),
+    r("GET", "/api/v1/units", Access::Permission(P::UnitsRead)),
+    r("GET", "/api/v1/people", Access::Permission(P::PeopleRead)),
+];
+
+/// The decision for a method and matched path, if the route is known.
+pub fn access_for(method: &Method, path: &str) -> Option<Access> {
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == path)
+        .map(|r| r.access)
+}
+
+/// Builds the router with every layer.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(pages::health))
+        .route("/static/{file}", get(pages::static_file))
+        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route(
+            "/login/mfa",
+            get(pages::login::mfa_form).post(pages::login::mfa_submit),
+        )
+        .route("/logout", post(pages::login::logout))
+        .route("/", get(pages::home))
+        .route(
+            "/account/password",
+            get(pages::account::password_form).post(pages::account::password_submit),
+        )
+        .route("/account/mfa", get(pages::account::mfa_page))
+        .route("/account/mfa/setup", post(pages::account::mfa_setup))
+        .route("/account/mfa/confirm", post(pages::account::mfa_confirm))
+        .route("/account/mfa/disable", post(pages::account::mfa_disable))
+        .route("/account/mfa/recovery", post(pages::account::mfa_recovery))
+        .route("/account/language", post(pages::account::language))
+        .route("/account/sessions", get(pages::account::sessions))
+        .route(
+            "/account/sessions/{id}/revoke",
+            post(pages::account::revoke_session),
+        )
+        .route(
+            "/account/tokens",
+            get(pages::account::tokens).post(pages::account::create_token),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(pages::account::revoke_token),
+        )
+        .route(
+            "/admin/units",
+            get(pages::units::list).post(pages::units::create),
+        )
+        .route("/admin/units/new", get(pages::units::new_form))
+        .route(
+            "/admin/units/{id}",
+            get(pages::units::edit_form).post(pages::units::update),
+        )
+        .route(
+            "/admin/people",
+            get(pages::people::list).post(pages::people::create),
+        )
+        .route("/admin/people/new", get(pages::people::new_form))
+        .route(
+            "/admin/people/{id}",
+            get(pages::people::edit_form).post(pages::people::update),
+        )
+        .route("/admin/people/{id}/roles", post(pages::people::add_role))
+        .route(
+            "/admin/people/{id}/roles/{assignment}/delete",
+            post(pages::people::remove_role),
+        )
+        .route(
+            "/admin/settings",
+            get(pages::settings::form).post(pages::settings::submit),
+        )
+        .route("/admin/audit", get(pages::audit::list))
+        .route("/admin/audit.csv", get(pages::audit::export_csv))
+        .route("/api/v1/openapi.json", get(api::openapi_json))
+        .route("/api/v1/units", get(api::list_units))
+        .route("/api/v1/people", get(api::list_people))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::csrf::protect,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::session::load_principal,
+        ))
+        .layer(middleware::from_fn(crate::error::render_errors))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+async fn fallback() -> AppError {
+    AppError::NotFound
+}
+
+/// Enforces [`ROUTES`].
+async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(path) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+    else {
+        return AppError::NotFound.into_response();
+    };
+    let Some(access) = access_for(req.method(), &path) else {
+        tracing::error!(%path, method = %req.method(), "route has no authorization decision");
+        return AppError::Internal(format!(
+            "route {} {path} has no authorization decision",
+            req.method()
+        ))
+        .into_response();
+    };
+    if access == Access::Public {
+        return next.run(req).await;
+    }
+    let is_api = path.starts_with("/api/");
+    let Some(principal) = req.extensions().get::<Arc<Principal>>().cloned() else {
+        if is_api || req.method() != Method::GET {
+            return AppError::Unauthorized.into_response();
+        }
+        let next_path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let target = format!("/login?next={}", urlencode(next_path));
+        return Redirect::to(&target).into_response();
+    };
+    let settings = req
+        .extensions()
+        .get::<Arc<OrgSettings>>()
+        .cloned()
+        .unwrap_or_default();
+    let gate = principal.gate(&settings);
+    let allowed_by_gate = match (gate, access) {
+        (Gate::PendingMfa, PendingMfa) => true,
+        (Gate::PendingMfa, _) => false,
+        (_, PendingMfa) => false,
+        (Gate::Open, _) => true,
+        (Gate::ChangePassword | Gate::EnrolMfa, Setup) => true,
+        (Gate::ChangePassword | Gate::EnrolMfa, _) => false,
+    };
+    if !allowed_by_gate {
+        if is_api {
+            return AppError::Forbidden.into_response();
+        }
+        let to = match gate {
+            Gate::PendingMfa => "/login/mfa",
+            Gate::ChangePassword => "/account/password",
+            Gate::EnrolMfa => "/account/mfa",
+            Gate::Open => "/",
+        };
+        return Redirect::to(to).into_response();
+    }
+    if let Access::Permission(p) = access {
+        if !principal.can(p, &Target::Anywhere) {
+            let ip = req
+                .extensions()
+                .get::<ClientIp>()
+                .cloned()
+                .unwrap_or(ClientIp("unknown".into()));
+            audit_denied(&state, &principal, &ip, req.method().as_str(), &path).await;
+            return AppError::Forbidden.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Records a refused request in the audit trail (a security event).
+pub async fn audit_denied(
+    state: &AppState,
+    principal: &Principal,
+    ip: &ClientIp,
+    method: &str,
+    path: &str,
+) {
+    let result = async {
+        let mut tx = state.store.begin(principal.actor(ip)).await?;
+        tx.audit(
+            "access.denied",
+            "route",
+            &format!("{method} {path}"),
+            None,
+            None,
+        )
+        .await?;
+        state.commit(tx).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not audit a denied request");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+/// The Content-Security-Policy: nothing inline, nothing from elsewhere, no framing.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let is_static = req.uri().path().starts_with("/static/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    if state.config.tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if !is_static && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}

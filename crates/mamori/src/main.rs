@@ -1,0 +1,150 @@
+//! `mamori`: the single binary. See `INTERCHANGE.md` for the promises its commands keep.
+
+mod commands;
+mod config;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Mamori (守り): information security management for Japanese local governments.
+#[derive(Debug, Parser)]
+#[command(name = "mamori", version, about)]
+pub struct Cli {
+    /// Data directory (SQLite database, configuration, signing key).
+    #[arg(
+        long,
+        env = "MAMORI_DATA_DIR",
+        default_value = "./mamori-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Database URL; `postgres://…` selects PostgreSQL. Default: SQLite in the data directory.
+    #[arg(long, env = "MAMORI_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Configuration file (default: mamori.toml in the data directory, if present).
+    #[arg(long, env = "MAMORI_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the web server (creates the first administrator if there is none).
+    Serve {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply database migrations and seed the starting content, then exit.
+    Migrate,
+    /// Login accounts.
+    User {
+        /// What to do with accounts.
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// API tokens.
+    Token {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+    /// Write a consistent, database-neutral snapshot of the whole state to FILE.
+    Backup {
+        /// The archive to write.
+        file: PathBuf,
+    },
+    /// Restore FILE into an empty data directory or an empty PostgreSQL database.
+    Restore {
+        /// The archive to read.
+        file: PathBuf,
+    },
+    /// The tamper-evident audit trail.
+    #[command(name = "audit-log")]
+    AuditLog {
+        /// What to do with the audit trail.
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+/// `mamori user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a login account. Without --password-stdin a one-time password is printed.
+    Add {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Name shown in the application.
+        #[arg(long)]
+        name: String,
+        /// Link the account to the person with this staff ID.
+        #[arg(long)]
+        staff_id: Option<String>,
+        /// A role, optionally scoped to a unit: ROLE or ROLE@UNIT (repeatable).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Read the password from standard input instead of generating a one-time password.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// `mamori token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; prints the token, and nothing else, once on stdout.
+    Create {
+        /// The account the token acts for.
+        #[arg(long)]
+        username: String,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires: Option<i64>,
+        /// Only reading is permitted.
+        #[arg(long)]
+        read_only: bool,
+    },
+}
+
+/// `mamori audit-log …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole chain (and, with --checkpoint, that it still holds the signed heads).
+    Verify {
+        /// A checkpoint file kept outside the database.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Print a signed checkpoint of the chain's head, to keep outside the database.
+    Checkpoint,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mamori: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mamori: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
