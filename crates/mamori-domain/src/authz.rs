@@ -78,8 +78,9 @@ impl Grants {
             .iter()
             .filter(|g| g.permission == permission)
             .any(|g| match (g.scope, target) {
-                (_, Target::Anywhere) => true,
                 (Scope::Organisation, _) => true,
+                // An organisation-wide permission held only on a unit counts nowhere.
+                (Scope::Unit(_), Target::Anywhere) => !permission.is_organisation_wide(),
                 (Scope::Unit(_), Target::Organisation) => false,
                 (Scope::Unit(_), _) if permission.is_organisation_wide() => false,
                 (Scope::Unit(unit), Target::Unit { lineage }) => lineage.contains(&unit),

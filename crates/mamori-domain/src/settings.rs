@@ -88,6 +88,15 @@ pub fn local_date(unix_seconds: i64, tz: &str) -> Option<time::Date> {
     time::Date::from_calendar_date(i32::from(d.year()), month, u8::try_from(d.day()).ok()?).ok()
 }
 
+/// The UTC offset in seconds in force at `unix_seconds` in `tz` (0 for an unknown zone).
+pub fn utc_offset_seconds(unix_seconds: i64, tz: &str) -> i32 {
+    let Ok(ts) = jiff::Timestamp::from_second(unix_seconds) else {
+        return 0;
+    };
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    zone.to_offset(ts).seconds()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,13 +127,4 @@ mod tests {
             time::Date::from_calendar_date(2026, time::Month::April, 1).ok()
         );
     }
-}
-
-/// The UTC offset in seconds in force at `unix_seconds` in `tz` (0 for an unknown zone).
-pub fn utc_offset_seconds(unix_seconds: i64, tz: &str) -> i32 {
-    let Ok(ts) = jiff::Timestamp::from_second(unix_seconds) else {
-        return 0;
-    };
-    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    zone.to_offset(ts).seconds()
 }

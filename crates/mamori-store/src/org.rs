@@ -610,7 +610,7 @@ impl Store {
 
     /// Removes a role assignment.
     pub async fn unassign_role(tx: &mut WriteTx, assignment_id: i64) -> Result<()> {
-        let row: Option<(Option<i64>, Option<i64>, String, Option<i64>)> = sqlx::query_as(
+        let row: Option<AssignmentParts> = sqlx::query_as(
             "SELECT person_id, user_id, role_code, unit_id FROM role_assignments WHERE id = $1",
         )
         .bind(assignment_id)
@@ -714,6 +714,9 @@ impl Store {
         Ok(())
     }
 }
+
+/// (person, user, role, unit) of a stored assignment.
+type AssignmentParts = (Option<i64>, Option<i64>, String, Option<i64>);
 
 /// Who holds a role assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

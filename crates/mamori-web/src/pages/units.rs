@@ -118,7 +118,13 @@ pub async fn edit_form(ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
 }
 
 /// Parses and checks the form; authorizes the parent. Returns the input or the errors.
-async fn validate(ctx: &Ctx, form: &UnitForm) -> AppResult<Result<UnitInput, FormErrors>> {
+///
+/// `current_parent` is the unit's parent when editing: keeping it needs no permission on it.
+async fn validate(
+    ctx: &Ctx,
+    form: &UnitForm,
+    current_parent: Option<Option<String>>,
+) -> AppResult<Result<UnitInput, FormErrors>> {
     let p = ctx.principal()?;
     let mut errors = FormErrors::default();
     let code = mamori_domain::wareki::fold_fullwidth(form.code.trim());
@@ -129,8 +135,11 @@ async fn validate(ctx: &Ctx, form: &UnitForm) -> AppResult<Result<UnitInput, For
     if name.is_empty() || name.chars().count() > 200 {
         errors.add(ctx.lang, "name", "error-required-text");
     }
+    let unchanged = current_parent
+        .as_ref()
+        .is_some_and(|c| c.as_deref().unwrap_or("") == form.parent.trim());
     let parent = if form.parent.trim().is_empty() {
-        if !p.can(Permission::UnitsManage, &Target::Organisation) {
+        if !unchanged && !p.can(Permission::UnitsManage, &Target::Organisation) {
             errors.add(ctx.lang, "parent", "unit-parent-required");
         }
         None
@@ -138,7 +147,9 @@ async fn validate(ctx: &Ctx, form: &UnitForm) -> AppResult<Result<UnitInput, For
         match ctx.state.store.unit_by_code(form.parent.trim()).await? {
             Some(u) => {
                 let lineage = ctx.state.store.unit_lineage(u.id).await?;
-                if !p.can(Permission::UnitsManage, &Target::Unit { lineage: &lineage }) {
+                if !unchanged
+                    && !p.can(Permission::UnitsManage, &Target::Unit { lineage: &lineage })
+                {
                     return Err(AppError::Forbidden);
                 }
                 Some(u.id)
@@ -172,7 +183,7 @@ fn store_errors(ctx: &Ctx, e: mamori_store::StoreError, errors: &mut FormErrors)
 /// POST `/admin/units`.
 pub async fn create(ctx: Ctx, Form(form): Form<UnitForm>) -> AppResult<Response> {
     let p = ctx.principal()?.clone();
-    let mut errors = match validate(&ctx, &form).await? {
+    let mut errors = match validate(&ctx, &form, None).await? {
         Ok(input) => {
             let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
             match Store::create_unit(&mut tx, &input).await {
@@ -220,7 +231,7 @@ pub async fn update(
         .ok_or(AppError::NotFound)?;
     let lineage = ctx.state.store.unit_lineage(unit.id).await?;
     p.require(Permission::UnitsManage, &Target::Unit { lineage: &lineage })?;
-    let errors = match validate(&ctx, &form).await? {
+    let errors = match validate(&ctx, &form, Some(unit.parent.clone())).await? {
         Ok(input) => {
             let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
             match Store::update_unit(&mut tx, unit.id, &input).await {

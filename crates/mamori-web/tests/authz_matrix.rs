@@ -1,0 +1,400 @@
+//! The authorization matrix: every route in the route table, for every seeded role, granted
+//! on the user's own unit and organisation-wide, against a record of the own unit and one of
+//! another unit. The expected decisions are written here independently of the code (the
+//! intended permissions of each role, and what each route needs), so a route without a
+//! decision, or a decision that drifts, fails.
+
+#![allow(missing_docs)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use mamori_store::{Actor, AuditFilter, RoleHolder, Store};
+use mamori_web::routes::{Access, ROUTES};
+
+/// The intended permissions of each seeded role (`DOMAIN.md` §2).
+fn role_permissions(role: &str) -> &'static [&'static str] {
+    match role {
+        "ciso" => &[
+            "units.read",
+            "people.read",
+            "assets.read",
+            "audit.read",
+            "policy.approve",
+            "risk.accept",
+            "incident.report",
+        ],
+        "chief_officer" => &[
+            "units.read",
+            "units.manage",
+            "people.read",
+            "people.manage",
+            "assets.read",
+            "assets.edit",
+            "audit.read",
+            "incident.report",
+        ],
+        "unit_officer" | "system_manager" => &[
+            "units.read",
+            "people.read",
+            "assets.read",
+            "assets.edit",
+            "incident.report",
+        ],
+        "unit_manager" => &[
+            "units.read",
+            "people.read",
+            "people.manage",
+            "assets.read",
+            "assets.edit",
+            "incident.report",
+        ],
+        "system_staff" => &["units.read", "assets.read", "incident.report"],
+        "csirt" => &[
+            "units.read",
+            "people.read",
+            "assets.read",
+            "incident.report",
+        ],
+        "audit_lead" | "auditor" => &["units.read", "people.read", "assets.read", "audit.read"],
+        "committee" => &["units.read", "people.read", "assets.read"],
+        "staff" => &["units.read", "incident.report"],
+        "admin" => &[
+            "units.read",
+            "units.manage",
+            "people.read",
+            "people.manage",
+            "roles.assign",
+            "accounts.manage",
+            "settings.manage",
+            "audit.read",
+        ],
+        "none" => &[],
+        other => panic!("role {other} has no expectation in the matrix: add it"),
+    }
+}
+
+/// Permissions that only count when held organisation-wide.
+const ORG_WIDE: &[&str] = &[
+    "accounts.manage",
+    "settings.manage",
+    "audit.read",
+    "roles.assign",
+    "policy.approve",
+    "risk.accept",
+];
+
+/// What a route needs, stated independently of the route table.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    Public,
+    /// Only for a session whose second factor is pending: a full principal is sent away.
+    PendingMfaOnly,
+    LoggedIn,
+    /// The permission in some scope (list and "new" pages).
+    Anywhere(&'static str),
+    /// Every permission on the target record's unit.
+    OnTarget(&'static [&'static str]),
+    /// Giving or removing the `staff` role on the target's unit.
+    AssignOnTarget,
+}
+
+fn rule(method: &str, path: &str) -> Option<Rule> {
+    use Rule::*;
+    Some(match (method, path) {
+        ("GET", "/healthz" | "/static/{file}" | "/login" | "/api/v1/openapi.json")
+        | ("POST", "/login") => Public,
+        (_, "/login/mfa") => PendingMfaOnly,
+        ("POST", "/logout") => LoggedIn,
+        (_, p) if p.starts_with("/account") => LoggedIn,
+        ("GET", "/") => LoggedIn,
+        ("GET", "/admin/units" | "/api/v1/units") => Anywhere("units.read"),
+        // The organisation tree is not secret: everyone may see every unit.
+        ("GET", "/admin/units/{id}") => Anywhere("units.read"),
+        ("GET", "/admin/units/new") => Anywhere("units.manage"),
+        ("POST", "/admin/units") | ("POST", "/admin/units/{id}") => OnTarget(&["units.manage"]),
+        ("GET", "/admin/people" | "/api/v1/people") => Anywhere("people.read"),
+        ("GET", "/admin/people/new") => Anywhere("people.manage"),
+        ("GET", "/admin/people/{id}") => OnTarget(&["people.read"]),
+        ("POST", "/admin/people") => OnTarget(&["people.manage"]),
+        ("POST", "/admin/people/{id}") => OnTarget(&["people.read", "people.manage"]),
+        ("POST", "/admin/people/{id}/roles" | "/admin/people/{id}/roles/{assignment}/delete") => {
+            AssignOnTarget
+        }
+        (_, "/admin/settings") => Anywhere("settings.manage"),
+        ("GET", "/admin/audit" | "/admin/audit.csv") => Anywhere("audit.read"),
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Scope {
+    OwnUnit,
+    Organisation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum TargetSide {
+    Own,
+    Other,
+}
+
+/// Does the user (role in scope, plus the everyone role on their own unit) hold `perm` on the
+/// target side?
+fn holds(role: &str, scope: Scope, perm: &str, side: Option<TargetSide>) -> bool {
+    let via_role = role_permissions(role).contains(&perm)
+        && match scope {
+            Scope::Organisation => true,
+            Scope::OwnUnit => !ORG_WIDE.contains(&perm) && side != Some(TargetSide::Other),
+        };
+    let via_staff = role_permissions("staff").contains(&perm) && side != Some(TargetSide::Other);
+    via_role || via_staff
+}
+
+fn expected(rule: Rule, role: &str, scope: Scope, side: TargetSide) -> bool {
+    match rule {
+        Rule::Public | Rule::LoggedIn => true,
+        Rule::PendingMfaOnly => false,
+        Rule::Anywhere(p) => holds(role, scope, p, None),
+        Rule::OnTarget(perms) => perms.iter().all(|p| holds(role, scope, p, Some(side))),
+        Rule::AssignOnTarget => {
+            (role == "admin" && scope == Scope::Organisation)
+                || (holds(role, scope, "people.read", Some(side))
+                    && holds(role, scope, "people.manage", Some(side))
+                    && role_permissions("staff")
+                        .iter()
+                        .all(|p| holds(role, scope, p, Some(side))))
+        }
+    }
+}
+
+fn is_change(action: &str) -> bool {
+    !(action.starts_with("access.")
+        || action.starts_with("login.")
+        || action.starts_with("reauth."))
+}
+
+#[tokio::test]
+async fn every_route_for_every_role_on_own_and_other_units() {
+    let app = TestApp::new().await;
+    app.no_mfa_policy().await;
+    let own_unit = app.add_unit("own-unit", "secretariat").await;
+    let other_unit = app.add_unit("other-unit", "audit_office").await;
+    let own_person = app.add_person("P-own", "own-unit").await;
+    let other_person = app.add_person("P-other", "other-unit").await;
+
+    // Every route has an expectation here.
+    for r in ROUTES {
+        assert!(
+            rule(r.method, r.path).is_some(),
+            "route {} {} has no expectation in the matrix",
+            r.method,
+            r.path
+        );
+        if let Access::Public = r.access {
+            assert!(
+                matches!(rule(r.method, r.path), Some(Rule::Public)),
+                "{} is public in code but not here",
+                r.path
+            );
+        }
+    }
+
+    let mut roles: Vec<String> = app
+        .store()
+        .roles()
+        .await
+        .expect("roles")
+        .into_iter()
+        .map(|r| r.code)
+        .collect();
+    roles.push("none".into());
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut counter = 0;
+    for role in &roles {
+        for scope in [Scope::OwnUnit, Scope::Organisation] {
+            if role == "none" && scope == Scope::Organisation {
+                continue;
+            }
+            let username = format!("{role}-{}", if scope == Scope::OwnUnit { "u" } else { "o" });
+            let spec = match (role.as_str(), scope) {
+                ("none", _) => None,
+                (r, Scope::OwnUnit) => Some(format!("{r}@own-unit")),
+                (r, Scope::Organisation) => Some(r.to_owned()),
+            };
+            let specs: Vec<&str> = spec.iter().map(String::as_str).collect();
+            let user = app.add_user(&username, "own-unit", &specs).await;
+            let (token, prefix) = mamori_web::credentials::new_api_token();
+            let mut tx = app.store().begin(Actor::system()).await.expect("b");
+            Store::create_token(
+                &mut tx,
+                &user,
+                "matrix",
+                &mamori_web::credentials::sha256_hex(&token),
+                &prefix,
+                false,
+                None,
+            )
+            .await
+            .expect("t");
+            tx.commit().await.expect("c");
+            let auth = format!("Bearer {token}");
+            let mut client = app.client();
+
+            for route in ROUTES {
+                let rule = rule(route.method, route.path).expect("checked above");
+                for side in [TargetSide::Own, TargetSide::Other] {
+                    counter += 1;
+                    let (unit, person) = match side {
+                        TargetSide::Own => (&own_unit, &own_person),
+                        TargetSide::Other => (&other_unit, &other_person),
+                    };
+                    let mut path = route
+                        .path
+                        .replace("{file}", "app.css")
+                        .replace("{assignment}", "0");
+                    if path.starts_with("/admin/units/{id}") {
+                        path = path.replace("{id}", &unit.id.to_string());
+                    } else if path.starts_with("/admin/people/{id}") {
+                        path = path.replace("{id}", &person.id.to_string());
+                    } else {
+                        path = path.replace("{id}", "0");
+                    }
+                    if path.ends_with("/delete") {
+                        let mut tx = app.store().begin(Actor::system()).await.expect("b");
+                        let id = Store::assign_role(
+                            &mut tx,
+                            RoleHolder::Person(person.id),
+                            "staff",
+                            Some(unit.id),
+                        )
+                        .await
+                        .expect("a");
+                        tx.commit().await.expect("c");
+                        path = path.replace("/roles/0/", &format!("/roles/{id}/"));
+                    }
+                    let (head_before, _) = app.store().audit_head().await.expect("h");
+                    let res = if route.method == "GET" {
+                        client.get_with(&path, &[("authorization", &auth)]).await
+                    } else {
+                        let fields: Vec<(&str, String)> = match route.path {
+                            "/admin/units" => vec![
+                                ("code", format!("new-{counter}")),
+                                ("name", "新".into()),
+                                ("parent", unit.code.clone()),
+                                ("in_scope", "on".into()),
+                            ],
+                            "/admin/units/{id}" => vec![
+                                ("code", unit.code.clone()),
+                                ("name", format!("改{counter}")),
+                                ("parent", unit.parent.clone().unwrap_or_default()),
+                            ],
+                            "/admin/people" => vec![
+                                ("staff_id", format!("N{counter}")),
+                                ("name", "新人".into()),
+                                ("unit", unit.code.clone()),
+                                ("category", "regular".into()),
+                            ],
+                            "/admin/people/{id}" => vec![
+                                ("staff_id", person.staff_id.clone()),
+                                ("name", format!("改名{counter}")),
+                                ("unit", person.unit.clone()),
+                                ("category", "regular".into()),
+                            ],
+                            "/admin/people/{id}/roles" => {
+                                vec![("role", "staff".into()), ("scope", unit.code.clone())]
+                            }
+                            "/admin/settings" => vec![
+                                ("name", "桑名・員弁広域連合".into()),
+                                ("date_style", "wareki".into()),
+                                ("time_zone", "Asia/Tokyo".into()),
+                                ("session_idle_minutes", "30".into()),
+                                ("session_absolute_hours", "12".into()),
+                            ],
+                            "/login" => {
+                                vec![("username", "nobody".into()), ("password", "x".into())]
+                            }
+                            _ => vec![],
+                        };
+                        let body = serde_urlencoded::to_string(&fields).expect("form");
+                        client
+                            .post_raw(&path, body.into_bytes(), &[("authorization", &auth)])
+                            .await
+                    };
+                    checked += 1;
+                    let want = expected(rule, role, scope, side);
+                    if res.status == StatusCode::INTERNAL_SERVER_ERROR {
+                        failures.push(format!(
+                            "{username} {} {path}: 500 {}",
+                            route.method,
+                            res.body.chars().take(200).collect::<String>()
+                        ));
+                        continue;
+                    }
+                    let got = match (route.method, rule) {
+                        // A public route may still answer 401 to bad credentials (POST /login).
+                        (_, Rule::Public) => res.status != StatusCode::FORBIDDEN,
+                        (_, Rule::LoggedIn) => {
+                            res.status != StatusCode::FORBIDDEN
+                                && res.status != StatusCode::UNAUTHORIZED
+                        }
+                        (_, Rule::PendingMfaOnly) => {
+                            !(res.status == StatusCode::SEE_OTHER && res.location() == Some("/"))
+                        }
+                        ("GET", _) => res.status.is_success(),
+                        _ => {
+                            let (entries, _) = app
+                                .store()
+                                .audit_page(
+                                    &AuditFilter {
+                                        actor: Some(username.clone()),
+                                        ..Default::default()
+                                    },
+                                    20,
+                                    0,
+                                )
+                                .await
+                                .expect("audit");
+                            entries
+                                .iter()
+                                .any(|e| e.seq > head_before && is_change(&e.record.action))
+                        }
+                    };
+                    if got != want {
+                        failures.push(format!(
+                            "{username} {} {path} ({side:?}): expected {}, got {} ({})",
+                            route.method,
+                            if want { "allowed" } else { "denied" },
+                            if got { "allowed" } else { "denied" },
+                            res.status
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "the matrix covered {checked} requests");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // Refusals are security events in the trail.
+    let (denied, _) = app
+        .store()
+        .audit_page(
+            &AuditFilter {
+                action_prefix: Some("access.denied".into()),
+                ..Default::default()
+            },
+            5,
+            0,
+        )
+        .await
+        .expect("a");
+    assert!(!denied.is_empty());
+    app.close().await;
+}

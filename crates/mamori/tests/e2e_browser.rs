@@ -1,0 +1,778 @@
+//! End to end in a real browser: the `mamori` binary on a fresh data directory, driven by
+//! headless Chromium through chromedriver (WebDriver, via `fantoccini`).
+//!
+//! The walk: first login with the printed one-time password, the forced password change, the
+//! MFA enrolment the admin role requires (answered with a computed TOTP code), the language
+//! switch and its memory, creating a unit (after a rejected submission) and a person (with a
+//! 和暦 date), the audit log, a forged form from another origin, and logout.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian: `chromium`,
+//! `chromium-driver`). Without them the test says so on stderr and passes, unless
+//! `MAMORI_REQUIRE_E2E=1`, when it fails instead.
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use mamori_web::credentials::totp;
+use serde_json::{json, Value};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const SKIP_MESSAGE: &str = "skipped: e2e browser test (chromium/chromedriver not installed)";
+/// The passphrase the administrator chooses instead of the one-time password.
+const NEW_PASSWORD: &str = "correct horse battery staple 2026";
+/// How long to wait for a page, an element or a process before failing.
+const WAIT: Duration = Duration::from_secs(20);
+/// How long the server may take to start (migrations, seeding, hashing the first password).
+const STARTUP: Duration = Duration::from_secs(30);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("could not find a free port on 127.0.0.1")
+        .port()
+}
+
+/// A child process that is killed and reaped when dropped, also when the test panics (and then
+/// the end of its log is printed, to show why).
+struct ChildGuard {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+    /// Kill the whole process group (chromedriver and the browsers it started).
+    group: bool,
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if self.group {
+            // The child leads its own process group (see `process_group(0)` at spawn).
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            if let Ok(text) = std::fs::read_to_string(&self.log) {
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = &lines[lines.len().saturating_sub(60)..];
+                eprintln!(
+                    "--- last lines of the {} log ({}) ---\n{}\n--- end of the {} log ---",
+                    self.name,
+                    self.log.display(),
+                    tail.join("\n"),
+                    self.name
+                );
+            }
+        }
+    }
+}
+
+/// The HTTP status of `GET path` at `addr`, if anything answers.
+async fn http_status(addr: &str, path: &str) -> Option<u16> {
+    let attempt = async {
+        let mut s = TcpStream::connect(addr).await.ok()?;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        s.write_all(request.as_bytes()).await.ok()?;
+        // Only the status line is needed (some servers keep the connection open regardless).
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !seen.windows(2).any(|w| w == b"\r\n") {
+            let n = s.read(&mut buf).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&seen);
+        text.split_whitespace().nth(1)?.parse().ok()
+    };
+    tokio::time::timeout(Duration::from_secs(5), attempt)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Polls `GET path` until it answers 200.
+async fn wait_for_200(what: &str, addr: &str, path: &str, timeout: Duration, child: &mut Child) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if http_status(addr, path).await == Some(200) {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited ({status}) before answering GET {path} with 200");
+        }
+        if Instant::now() >= deadline {
+            panic!("{what} did not answer GET http://{addr}{path} with 200 within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The running server: its guard, address, the one-time password it printed, and anything
+/// else it printed on stdout (which must stay empty: stdout is for scripts).
+struct Server {
+    _guard: ChildGuard,
+    addr: String,
+    password: String,
+    extra_stdout: Arc<Mutex<Vec<String>>>,
+}
+
+async fn start_server(data_dir: &Path) -> Server {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let log = data_dir.join("server.log");
+    let log_file = File::create(&log).expect("could not create the server log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["serve", "--listen", &addr])
+        .env_remove("MAMORI_DATABASE_URL")
+        .env_remove("MAMORI_CONFIG")
+        .env_remove("MAMORI_DATA_DIR")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log_file)
+        .spawn()
+        .expect("could not start the mamori binary");
+    let stdout = child.stdout.take().expect("the server's stdout is piped");
+    let mut guard = ChildGuard {
+        name: "mamori server",
+        child,
+        log,
+        group: false,
+    };
+
+    // Read the first line; keep draining the rest so the server never writes to a closed pipe.
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<String>();
+    let extra_stdout = Arc::new(Mutex::new(Vec::new()));
+    let extra = Arc::clone(&extra_stdout);
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        if let Some(Ok(first)) = lines.next() {
+            let _ = first_tx.send(first);
+        }
+        for line in lines.map_while(Result::ok) {
+            if let Ok(mut v) = extra.lock() {
+                v.push(line);
+            }
+        }
+    });
+    let first = match tokio::time::timeout(STARTUP, first_rx).await {
+        Ok(Ok(line)) => line,
+        Ok(Err(_)) => panic!("the server closed stdout without printing `admin: <password>`"),
+        Err(_) => panic!("the server printed no `admin: <password>` line within {STARTUP:?}"),
+    };
+    let password = first
+        .strip_prefix("admin: ")
+        .unwrap_or_else(|| {
+            panic!(
+                "expected the first stdout line to be `admin: <one-time password>`, got {first:?}"
+            )
+        })
+        .trim()
+        .to_owned();
+    assert!(
+        !password.is_empty() && !password.contains(char::is_whitespace),
+        "the one-time password looks wrong: {password:?}"
+    );
+    wait_for_200(
+        "the mamori server",
+        &addr,
+        "/healthz",
+        STARTUP,
+        &mut guard.child,
+    )
+    .await;
+    Server {
+        _guard: guard,
+        addr,
+        password,
+        extra_stdout,
+    }
+}
+
+async fn start_chromedriver(log_dir: &Path) -> (ChildGuard, String) {
+    use std::os::unix::process::CommandExt;
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let log = log_dir.join("chromedriver.log");
+    let out = File::create(&log).expect("could not create the chromedriver log");
+    let err = out
+        .try_clone()
+        .expect("could not reopen the chromedriver log");
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .expect("could not start chromedriver");
+    let mut guard = ChildGuard {
+        name: "chromedriver",
+        child,
+        log,
+        group: true,
+    };
+    wait_for_200("chromedriver", &addr, "/status", WAIT, &mut guard.child).await;
+    (guard, format!("http://{addr}"))
+}
+
+async fn connect_browser(webdriver: &str, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::rustls()
+        .expect("could not set up the WebDriver client")
+        .capabilities(caps)
+        .connect(webdriver)
+        .await
+        .unwrap_or_else(|e| panic!("could not start a Chromium session through chromedriver: {e}"))
+}
+
+/// A tiny HTTP server on another port of 127.0.0.1 (so: same site, another origin) that answers
+/// every request with `page`.
+async fn serve_page(page: String) -> (tokio::task::JoinHandle<()>, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("could not bind the forging server");
+    let port = listener
+        .local_addr()
+        .expect("forging server address")
+        .port();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let page = page.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                     Content-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = sock.write_all(response.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (task, port)
+}
+
+/// The browser, pointed at the server, with helpers that fail with a clear message.
+#[derive(Clone)]
+struct Browser {
+    c: Client,
+    base: String,
+}
+
+impl Browser {
+    /// The current path and query, e.g. `/login?next=%2F`.
+    async fn location(&self) -> String {
+        match self.c.current_url().await {
+            Ok(u) => match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_owned(),
+            },
+            Err(e) => format!("<unknown: {e}>"),
+        }
+    }
+
+    async fn path(&self) -> String {
+        let loc = self.location().await;
+        loc.split('?').next().unwrap_or_default().to_owned()
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        match self.c.execute(script, vec![]).await {
+            Ok(v) => v,
+            Err(e) => panic!("script failed on {}: {e}\n{script}", self.location().await),
+        }
+    }
+
+    /// Opens a path of the server and waits for the page.
+    async fn goto(&self, path: &str) {
+        if let Err(e) = self.c.goto(&format!("{}{path}", self.base)).await {
+            panic!("could not open {path}: {e}");
+        }
+        self.wait_loaded(&format!("{path} to load")).await;
+    }
+
+    /// Waits until `script` returns true.
+    async fn wait_js(&self, script: &str, what: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(Value::Bool(true)) = self.c.execute(script, vec![]).await {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "timed out after {WAIT:?} waiting for {what} (at {})",
+                    self.location().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_loaded(&self, what: &str) {
+        self.wait_js("return document.readyState === 'complete';", what)
+            .await;
+    }
+
+    /// The HTTP status of the current document.
+    async fn status(&self) -> u64 {
+        let v = self
+            .js("const n = performance.getEntriesByType('navigation')[0]; \
+                 return n ? n.responseStatus : 0;")
+            .await;
+        v.as_u64().unwrap_or(0)
+    }
+
+    async fn find(&self, css: &str) -> Element {
+        match self
+            .c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => panic!(
+                "no element `{css}` on {} ({e}); page text:\n{}",
+                self.location().await,
+                self.body_text().await
+            ),
+        }
+    }
+
+    async fn count(&self, css: &str) -> usize {
+        match self.c.find_all(Locator::Css(css)).await {
+            Ok(v) => v.len(),
+            Err(e) => panic!("could not look for `{css}`: {e}"),
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        match el.text().await {
+            Ok(t) => t.trim().to_owned(),
+            Err(e) => panic!("could not read the text of `{css}`: {e}"),
+        }
+    }
+
+    async fn body_text(&self) -> String {
+        match self.c.find(Locator::Css("body")).await {
+            Ok(b) => b.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let el = self.find(css).await;
+        match el.attr(name).await {
+            Ok(v) => v,
+            Err(e) => panic!("could not read attribute {name} of `{css}`: {e}"),
+        }
+    }
+
+    async fn value(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        match el.prop("value").await {
+            Ok(v) => v.unwrap_or_default(),
+            Err(e) => panic!("could not read the value of `{css}`: {e}"),
+        }
+    }
+
+    /// Types `value` into a field (replacing what is there) and checks that it arrived intact.
+    async fn fill(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        if let Err(e) = el.clear().await {
+            panic!("could not clear `{css}`: {e}");
+        }
+        if let Err(e) = el.send_keys(value).await {
+            panic!("could not type into `{css}`: {e}");
+        }
+        let got = self.value(css).await;
+        assert_eq!(got, value, "`{css}` does not hold what was typed");
+    }
+
+    async fn select(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        if let Err(e) = el.select_by_value(value).await {
+            panic!("could not choose option {value:?} of `{css}`: {e}");
+        }
+        assert_eq!(
+            self.value(css).await,
+            value,
+            "`{css}` did not take {value:?}"
+        );
+    }
+
+    /// Clicks `css` and waits for the next document to have loaded.
+    async fn click_and_wait(&self, css: &str) {
+        let el = self.find(css).await;
+        // A mark on the current document: gone once the browser shows the next one.
+        self.js("window.__e2eOldPage = true; return null;").await;
+        if let Err(e) = el.click().await {
+            panic!("could not click `{css}` on {}: {e}", self.location().await);
+        }
+        self.wait_js(
+            "return window.__e2eOldPage === undefined && document.readyState === 'complete';",
+            &format!("the page after clicking `{css}`"),
+        )
+        .await;
+    }
+
+    async fn assert_path(&self, expected: &str, step: &str) {
+        let at = self.location().await;
+        assert_eq!(
+            self.path().await,
+            expected,
+            "{step}: expected to be at {expected}, but the browser is at {at}; page text:\n{}",
+            self.body_text().await
+        );
+    }
+}
+
+/// `/prefix/<digits>`?
+fn is_record_path(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_walkthrough() {
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        if std::env::var("MAMORI_REQUIRE_E2E").as_deref() == Ok("1") {
+            panic!("{SKIP_MESSAGE}");
+        }
+        eprintln!("{SKIP_MESSAGE}");
+        return;
+    }
+    // Declared before the guards, so the logs outlive them (locals drop in reverse order).
+    let data_dir = tempfile::tempdir().expect("temporary data directory");
+    let profile = tempfile::tempdir().expect("temporary browser profile");
+    let server = start_server(data_dir.path()).await;
+    let (_driver, webdriver) = start_chromedriver(data_dir.path()).await;
+    let client = connect_browser(&webdriver, profile.path()).await;
+    let browser = Browser {
+        c: client.clone(),
+        base: format!("http://{}", server.addr),
+    };
+
+    // The walk runs in its own task so that the browser session is closed even when it fails.
+    let walk = tokio::spawn(walkthrough(
+        browser,
+        server.password.clone(),
+        server.addr.clone(),
+    ));
+    let outcome = walk.await;
+    let _ = client.close().await;
+    if let Err(e) = outcome {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        panic!("the browser walk did not finish: {e}");
+    }
+
+    let extra = server
+        .extra_stdout
+        .lock()
+        .map(|v| v.clone())
+        .unwrap_or_default();
+    assert!(
+        extra.is_empty(),
+        "the server printed more than the `admin:` line on stdout (stdout is for scripts): {extra:?}"
+    );
+}
+
+async fn walkthrough(b: Browser, one_time_password: String, addr: String) {
+    // 1. Not logged in: `/` sends the browser to the login page, remembering where it was going.
+    b.goto("/").await;
+    assert_eq!(
+        b.location().await,
+        "/login?next=%2F",
+        "step 1: `/` should redirect to the login page"
+    );
+    b.fill("#username", "admin").await;
+    b.fill("#password", &one_time_password).await;
+    b.click_and_wait(r#"form[action="/login"] button[type=submit]"#)
+        .await;
+
+    // 2. The one-time password must be changed first.
+    b.assert_path(
+        "/account/password",
+        "step 2 (after logging in with the one-time password)",
+    )
+    .await;
+    b.fill("#current", &one_time_password).await;
+    b.fill("#new_password", NEW_PASSWORD).await;
+    b.fill("#confirm", NEW_PASSWORD).await;
+    b.click_and_wait(r#"form[action="/account/password"] button[type=submit]"#)
+        .await;
+
+    // 3. The admin role requires MFA: enrol with the secret the page shows.
+    b.assert_path("/account/mfa", "step 3 (after changing the password)")
+        .await;
+    b.fill(
+        r#"form[action="/account/mfa/setup"] #password"#,
+        NEW_PASSWORD,
+    )
+    .await;
+    b.click_and_wait(r#"form[action="/account/mfa/setup"] button[type=submit]"#)
+        .await;
+    b.find("figure.qr svg").await;
+    let secret: String = b
+        .text("#totp-secret")
+        .await
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(
+        secret.len() >= 16,
+        "step 3: the TOTP secret shown looks too short: {secret:?}"
+    );
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    let code = totp::code_at(&secret, now)
+        .unwrap_or_else(|| panic!("step 3: the secret shown is not valid base32: {secret:?}"));
+    b.fill("#code", &code).await;
+    b.click_and_wait(r#"form[action="/account/mfa/confirm"] button[type=submit]"#)
+        .await;
+    let codes = b.count("#recovery-codes li").await;
+    assert_eq!(
+        codes,
+        10,
+        "step 3: expected 10 recovery codes after enabling MFA; page text:\n{}",
+        b.body_text().await
+    );
+
+    // 4. Japanese by default; English when chosen, and remembered for the account.
+    b.goto("/").await;
+    b.assert_path("/", "step 4 (home after enrolling MFA)")
+        .await;
+    assert_eq!(
+        b.attr("html", "lang").await.as_deref(),
+        Some("ja"),
+        "step 4: the home page should be in Japanese by default"
+    );
+    assert_eq!(
+        b.text("h1").await,
+        "ホーム",
+        "step 4: Japanese home heading"
+    );
+    b.click_and_wait(r#"a[hreflang="en"]"#).await;
+    assert_eq!(
+        b.attr("html", "lang").await.as_deref(),
+        Some("en"),
+        "step 4: the page should be in English after choosing English"
+    );
+    assert_eq!(b.text("h1").await, "Home", "step 4: English home heading");
+    b.goto("/").await;
+    assert_eq!(
+        b.attr("html", "lang").await.as_deref(),
+        Some("en"),
+        "step 4: the language choice should be remembered for the account (no ?lang)"
+    );
+    assert_eq!(b.text("h1").await, "Home", "step 4: still English");
+
+    // 5. A unit: first a submission the server must reject, then a good one.
+    b.goto("/admin/units/new").await;
+    b.fill("#code", "Bad Code!").await;
+    b.fill("#name", "総務課").await;
+    b.select("#parent", "secretariat").await;
+    b.click_and_wait(r#"form[action="/admin/units"] button.primary"#)
+        .await;
+    b.assert_path("/admin/units", "step 5 (rejected unit)")
+        .await;
+    assert_eq!(
+        b.status().await,
+        422,
+        "step 5: a rejected form should come back with status 422"
+    );
+    b.find(".error-summary").await;
+    b.find(r#"form[action="/admin/units"]"#).await;
+    assert_eq!(
+        b.attr("#code", "aria-invalid").await.as_deref(),
+        Some("true"),
+        "step 5: the bad code field should be marked invalid"
+    );
+    assert_eq!(
+        b.value("#code").await,
+        "Bad Code!",
+        "step 5: the form should keep what was typed"
+    );
+    b.fill("#code", "general-affairs").await;
+    b.fill("#name", "総務課").await;
+    b.select("#parent", "secretariat").await;
+    b.click_and_wait(r#"form[action="/admin/units"] button.primary"#)
+        .await;
+    let path = b.path().await;
+    assert!(
+        is_record_path(&path, "/admin/units/"),
+        "step 5: expected /admin/units/<id> after creating the unit, got {}; page text:\n{}",
+        b.location().await,
+        b.body_text().await
+    );
+    let flash = b.find("[role=status]").await;
+    assert!(
+        flash.is_displayed().await.unwrap_or(false),
+        "step 5: the confirmation message should be visible"
+    );
+    assert_eq!(
+        b.value("#code").await,
+        "general-affairs",
+        "step 5: saved code"
+    );
+    assert_eq!(b.value("#name").await, "総務課", "step 5: saved name");
+    assert_eq!(
+        b.value("#parent").await,
+        "secretariat",
+        "step 5: saved parent"
+    );
+
+    // 6. A person, with the date entered in 和暦.
+    b.goto("/admin/people/new").await;
+    b.fill("#staff_id", "000123").await;
+    b.fill("#name", "長﨑 悠").await;
+    b.fill("#kana", "ながさき ゆう").await;
+    b.select("#unit", "general-affairs").await;
+    b.select("#category", "fiscal_year").await;
+    b.fill("#joined_on", "R7.4.1").await;
+    b.click_and_wait(r#"form[action="/admin/people"] button.primary"#)
+        .await;
+    let path = b.path().await;
+    assert!(
+        is_record_path(&path, "/admin/people/"),
+        "step 6: expected /admin/people/<id> after creating the person, got {}; page text:\n{}",
+        b.location().await,
+        b.body_text().await
+    );
+    assert_eq!(
+        b.value("#joined_on").await,
+        "2025-04-01",
+        "step 6: R7.4.1 should be stored as 2025-04-01"
+    );
+    assert_eq!(
+        b.value("#staff_id").await,
+        "000123",
+        "step 6: staff ID kept as typed"
+    );
+    assert_eq!(
+        b.value("#name").await,
+        "長﨑 悠",
+        "step 6: name kept exactly (﨑)"
+    );
+    assert_eq!(b.value("#unit").await, "general-affairs", "step 6: unit");
+    assert_eq!(
+        b.value("#category").await,
+        "fiscal_year",
+        "step 6: category"
+    );
+
+    // 7. All of it is in the audit log.
+    b.goto("/admin/audit").await;
+    let table = b.text("table").await;
+    for action in [
+        "unit.create",
+        "person.create",
+        "login.success",
+        "user.password_change",
+        "mfa.enable",
+        "user.language",
+    ] {
+        assert!(
+            table.contains(action),
+            "step 7: the audit log should show `{action}`; table text:\n{table}"
+        );
+    }
+
+    // 8. A form on another origin of the same site posts to Mamori with the session cookie and
+    //    a guessed token: it must be refused.
+    let page = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>forged</title></head><body>\
+         <form id=\"f\" method=\"post\" action=\"http://{addr}/admin/units\">\
+         <input name=\"code\" value=\"forged\"><input name=\"name\" value=\"forged\">\
+         <input name=\"csrf\" value=\"guess\"></form>\
+         <script>document.getElementById('f').submit()</script></body></html>"
+    );
+    let (forger, forger_port) = serve_page(page).await;
+    if let Err(e) = b.c.goto(&format!("http://127.0.0.1:{forger_port}/")).await {
+        panic!("step 8: could not open the forging page: {e}");
+    }
+    let mamori_port = addr.rsplit(':').next().unwrap_or_default().to_owned();
+    b.wait_js(
+        &format!("return location.port === '{mamori_port}' && document.readyState === 'complete';"),
+        "step 8: the forged form to reach Mamori",
+    )
+    .await;
+    forger.abort();
+    b.assert_path("/admin/units", "step 8 (forged form)").await;
+    let status = b.status().await;
+    let body = b.body_text().await;
+    assert_eq!(
+        status, 403,
+        "step 8: the forged form should be refused with 403; page text:\n{body}"
+    );
+    assert!(
+        body.contains("403"),
+        "step 8: the refusal page should show the status 403; page text:\n{body}"
+    );
+    b.goto("/admin/units").await;
+    let units = b.body_text().await;
+    assert!(
+        units.contains("general-affairs"),
+        "step 8: the unit list should show general-affairs; page text:\n{units}"
+    );
+    assert!(
+        !units.contains("forged"),
+        "step 8: the forged unit must not exist; page text:\n{units}"
+    );
+
+    // 9. Logout ends the session: `/` asks for a login again.
+    b.click_and_wait(r#"form[action="/logout"] button"#).await;
+    b.assert_path("/login", "step 9 (after logout)").await;
+    b.goto("/").await;
+    b.assert_path("/login", "step 9 (`/` after logout)").await;
+}
