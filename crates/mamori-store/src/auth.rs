@@ -27,8 +27,10 @@ pub struct UserRow {
     pub password_hash: String,
     /// The password is one-time and must be changed at next login.
     pub must_change_password: bool,
-    /// Base32 TOTP secret (set while enrolling and once enrolled).
+    /// Base32 TOTP secret in use.
     pub totp_secret: Option<String>,
+    /// A secret being enrolled, not yet confirmed (MFA stays as it was meanwhile).
+    pub totp_pending_secret: Option<String>,
     /// MFA is on.
     pub totp_enabled: bool,
     /// The last TOTP time step accepted (each code is accepted only once).
@@ -132,7 +134,7 @@ pub struct ApiTokenRow {
 
 const USER_COLUMNS: &str =
     "id, username, display_name, person_id, password_hash, must_change_password, \
-    totp_secret, totp_enabled, totp_last_step, lang, disabled, created_at";
+    totp_secret, totp_pending_secret, totp_enabled, totp_last_step, lang, disabled, created_at";
 
 fn user_from_row(r: &AnyRow) -> Result<UserRow> {
     Ok(UserRow {
@@ -143,6 +145,7 @@ fn user_from_row(r: &AnyRow) -> Result<UserRow> {
         password_hash: r.try_get("password_hash")?,
         must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
         totp_secret: r.try_get("totp_secret")?,
+        totp_pending_secret: r.try_get("totp_pending_secret")?,
         totp_enabled: r.try_get::<i64, _>("totp_enabled")? != 0,
         totp_last_step: r.try_get("totp_last_step")?,
         lang: r.try_get("lang")?,
@@ -348,10 +351,11 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a TOTP secret being enrolled (not yet enabled).
+    /// Stores a TOTP secret being enrolled. MFA stays as it was (on with the old secret, or
+    /// off) until the new secret is confirmed with a code.
     pub async fn begin_totp(tx: &mut WriteTx, user: UserId, secret: &str) -> Result<()> {
         let u = Self::user_in_tx(tx, user).await?;
-        sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled = 0 WHERE id = $2")
+        sqlx::query("UPDATE users SET totp_pending_secret = $1 WHERE id = $2")
             .bind(secret)
             .bind(user.0)
             .execute(tx.conn())
@@ -369,7 +373,11 @@ impl Store {
         recovery_hashes: &[String],
     ) -> Result<()> {
         let u = Self::user_in_tx(tx, user).await?;
-        sqlx::query("UPDATE users SET totp_enabled = 1, totp_last_step = $1 WHERE id = $2")
+        // The pending secret becomes the one in use.
+        sqlx::query(
+            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, \
+             totp_enabled = 1, totp_last_step = $1 WHERE id = $2 AND totp_pending_secret IS NOT NULL",
+        )
             .bind(step)
             .bind(user.0)
             .execute(tx.conn())
@@ -389,7 +397,7 @@ impl Store {
     /// Turns MFA off.
     pub async fn disable_totp(tx: &mut WriteTx, user: UserId) -> Result<()> {
         let u = Self::user_in_tx(tx, user).await?;
-        sqlx::query("UPDATE users SET totp_enabled = 0, totp_secret = NULL WHERE id = $1")
+        sqlx::query("UPDATE users SET totp_enabled = 0, totp_secret = NULL, totp_pending_secret = NULL WHERE id = $1")
             .bind(user.0)
             .execute(tx.conn())
             .await?;

@@ -305,8 +305,16 @@ async fn authenticate(
         } else {
             grants
         };
-        if let Err(e) = state.store.touch_token(row.id, now).await {
-            tracing::warn!(error = %e, "could not record token use");
+        // Record use at most once a minute, deciding in memory so reads do not write.
+        let stale = row
+            .last_used_at
+            .as_deref()
+            .and_then(mamori_store::parse_ts)
+            .is_none_or(|t| now - t > time::Duration::minutes(1));
+        if stale {
+            if let Err(e) = state.store.touch_token(row.id, now).await {
+                tracing::warn!(error = %e, "could not record token use");
+            }
         }
         return Ok(Some(Principal {
             user,
@@ -345,10 +353,13 @@ async fn authenticate(
             }
         }
     }
-    state
-        .store
-        .touch_session(&hash, now, now - time::Duration::minutes(1))
-        .await?;
+    // Last-seen moves at most once a minute, decided in memory: reading pages does not write.
+    if now - session.last_seen_at > time::Duration::minutes(1) {
+        state
+            .store
+            .touch_session(&hash, now, now - time::Duration::minutes(1))
+            .await?;
+    }
     let (grants, roles) = state.store.grants_for_user(user.id).await?;
     Ok(Some(Principal {
         user,

@@ -34,6 +34,8 @@ pub struct Ctx {
     pub ip: ClientIp,
     /// The request path.
     pub path: String,
+    /// The query string, without `?`.
+    pub query: String,
     /// A flash message id from the previous request.
     pub flash: Option<String>,
     /// The CSRF token for forms on this page.
@@ -89,6 +91,7 @@ impl FromRequestParts<AppState> for Ctx {
             settings,
             ip,
             path: parts.uri.path().to_owned(),
+            query: parts.uri.query().unwrap_or_default().to_owned(),
             flash,
             csrf,
             new_csrf_cookie,
@@ -135,6 +138,8 @@ pub struct Chrome {
     pub flash: Option<String>,
     /// The request path (for the language switch).
     pub path: String,
+    /// The request's query string, without `?`.
+    pub query: String,
     /// Whether the user is logged in (shows logout).
     pub logged_in: bool,
     settings: Arc<OrgSettings>,
@@ -184,8 +189,20 @@ impl Chrome {
     }
 
     /// The language-switch link target for `lang`.
+    /// Other query parameters (filters, page, `next`) are kept.
     pub fn lang_link(&self, lang: &str) -> String {
-        format!("{}?lang={lang}", self.path)
+        let mut pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str::<Vec<(String, String)>>(&self.query)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(k, _)| k != "lang")
+                .collect();
+        pairs.push(("lang".into(), lang.into()));
+        format!(
+            "{}?{}",
+            self.path,
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
     }
 
     /// True when the page is in English.
@@ -296,6 +313,7 @@ impl Ctx {
             csrf: self.csrf.clone(),
             flash: self.flash.as_deref().map(|id| tr(lang, id)),
             path: self.path.clone(),
+            query: self.query.clone(),
             logged_in: self.principal.is_some(),
             settings: self.settings.clone(),
         }

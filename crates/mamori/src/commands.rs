@@ -165,6 +165,7 @@ async fn serve(cli: &Cli, fc: &FileConfig, listen: Option<String>) -> Result<Exi
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let store = open_migrated(cli).await?;
     if !store.admin_exists().await? {

@@ -55,6 +55,7 @@ CREATE TABLE users (
     password_hash        TEXT NOT NULL,
     must_change_password BIGINT NOT NULL DEFAULT 0,
     totp_secret          TEXT,
+    totp_pending_secret  TEXT,
     totp_enabled         BIGINT NOT NULL DEFAULT 0,
     totp_last_step       BIGINT NOT NULL DEFAULT 0,
     lang                 TEXT NOT NULL DEFAULT 'ja',

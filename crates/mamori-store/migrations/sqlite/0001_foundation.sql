@@ -55,6 +55,7 @@ CREATE TABLE users (
     password_hash        TEXT NOT NULL,
     must_change_password INTEGER NOT NULL DEFAULT 0,
     totp_secret          TEXT,
+    totp_pending_secret  TEXT,
     totp_enabled         INTEGER NOT NULL DEFAULT 0,
     totp_last_step       INTEGER NOT NULL DEFAULT 0,
     lang                 TEXT NOT NULL DEFAULT 'ja',

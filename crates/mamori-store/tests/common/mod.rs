@@ -17,9 +17,13 @@ pub struct TestDb {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 pub fn postgres_url() -> Option<String> {
-    std::env::var("MAMORI_TEST_POSTGRES_URL")
+    let url = std::env::var("MAMORI_TEST_POSTGRES_URL")
         .ok()
-        .filter(|u| !u.is_empty())
+        .filter(|u| !u.is_empty());
+    if url.is_none() && std::env::var("MAMORI_REQUIRE_POSTGRES").is_ok() {
+        panic!("MAMORI_REQUIRE_POSTGRES is set but MAMORI_TEST_POSTGRES_URL is not");
+    }
+    url
 }
 
 /// A unique, empty PostgreSQL database; returns (its URL, the admin URL, its name).

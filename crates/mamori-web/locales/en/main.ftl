@@ -130,6 +130,8 @@ mfa-required-cannot-disable = Your role requires two-factor authentication, so i
 mfa-recovery-codes = Recovery codes
 mfa-recovery-help = Use these if you lose your phone. They are shown only once: print them or keep them somewhere safe. Each works once.
 mfa-continue = Continue
+mfa-reenrol = Switch to another device
+mfa-reenrol-hint = Your current device keeps working until you confirm a code from the new one.
 
 sessions-title = Signed-in devices
 sessions-help = These are the sessions signed in to your account. End any you do not recognise.

@@ -130,6 +130,8 @@ mfa-required-cannot-disable = あなたの役割では二要素認証が必須�
 mfa-recovery-codes = 回復コード
 mfa-recovery-help = スマートフォンを紛失したときに使います。一度だけ表示されます。印刷するか安全な場所に保管してください。各コードは1回だけ使えます。
 mfa-continue = 続ける
+mfa-reenrol = 別の端末に切り替える
+mfa-reenrol-hint = 新しい端末で確認コードを入力するまでは、今の端末の設定がそのまま有効です。
 
 sessions-title = ログイン中の端末
 sessions-help = あなたのアカウントでログインしているセッションです。心当たりのないものは終了してください。

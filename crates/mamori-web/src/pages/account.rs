@@ -192,7 +192,7 @@ pub async fn mfa_setup(ctx: Ctx, Form(form): Form<PasswordOnly>) -> AppResult<Re
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
     Store::begin_totp(&mut tx, p.user.id, &secret).await?;
     ctx.state.commit(tx).await?;
-    page.enabled = false;
+    // MFA stays as it was until the new secret is confirmed (switching phones is safe).
     page.enrolling = Some(enrolment_view(&ctx, &p, &secret));
     Ok(ctx.page(&page))
 }
@@ -205,12 +205,7 @@ pub async fn mfa_confirm(ctx: Ctx, Form(form): Form<CodeForm>) -> AppResult<Resp
         .session()
         .and_then(|s| s.reauth_at)
         .is_some_and(|t| OffsetDateTime::now_utc() - t < REAUTH_WINDOW);
-    let Some(secret) = p
-        .user
-        .totp_secret
-        .clone()
-        .filter(|_| !p.user.totp_enabled && fresh)
-    else {
+    let Some(secret) = p.user.totp_pending_secret.clone().filter(|_| fresh) else {
         page.errors.add(ctx.lang, "password", "mfa-start-again");
         return Ok(ctx.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
