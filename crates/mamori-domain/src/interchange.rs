@@ -1,9 +1,22 @@
 //! Rules for files people exchange with spreadsheets (`INTERCHANGE.md`).
 
+/// True when a spreadsheet would read the cell as a formula, or when the cell is already an
+/// apostrophe-guarded formula (so that a stored `'=x` survives a round trip as `''=x`).
+fn needs_guard(cell: &str) -> bool {
+    match cell.strip_prefix('\'') {
+        Some(rest) => needs_guard(rest),
+        None => cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+    }
+}
+
 /// A text cell that would start a spreadsheet formula gets a leading apostrophe on export, so
 /// opening an export never runs a formula; import removes exactly one again.
+///
+/// `INTERCHANGE.md` removes one apostrophe followed by `=`, `+`, `-`, `@`, tab or CR; Mamori
+/// also removes one followed by further apostrophes and then such a character. Without that, a
+/// stored value beginning `'=` could not round-trip.
 pub fn formula_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if needs_guard(cell) {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
         std::borrow::Cow::Borrowed(cell)
@@ -13,7 +26,7 @@ pub fn formula_safe(cell: &str) -> std::borrow::Cow<'_, str> {
 /// Undoes [`formula_safe`] on import.
 pub fn strip_formula_guard(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        Some(rest) if needs_guard(rest) => rest,
         _ => cell,
     }
 }
@@ -32,6 +45,10 @@ mod tests {
         assert_eq!(formula_safe("-1"), "'-1");
         assert_eq!(formula_safe("事務局"), "事務局");
         assert_eq!(formula_safe("'quoted"), "'quoted");
+        assert_eq!(formula_safe("'=x"), "''=x");
+        assert_eq!(strip_formula_guard("''=x"), "'=x");
+        assert_eq!(strip_formula_guard("'=x"), "=x");
+        assert_eq!(strip_formula_guard("'x"), "'x");
     }
 
     proptest! {

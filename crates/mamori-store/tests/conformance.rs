@@ -487,6 +487,63 @@ store_test!(restore_refuses_tampered_archives, |db| {
         .await
         .expect_err("evil");
     assert!(err.to_string().contains("unsafe path"), "{err}");
+
+    // A link entry is refused.
+    let link = db.dir().join("link.tar");
+    {
+        let f = std::fs::File::create(&link).expect("create");
+        let mut b = tar::Builder::new(f);
+        let mut h = tar::Header::new_gnu();
+        h.set_size(0);
+        h.set_entry_type(tar::EntryType::Symlink);
+        b.append_link(&mut h, "manifest.json", "/etc/passwd")
+            .expect("append");
+        b.finish().expect("finish");
+    }
+    let err = target
+        .store
+        .restore(&link, |_, _| {})
+        .await
+        .expect_err("link");
+    assert!(err.to_string().contains("only plain files"), "{err}");
+
+    // A backup from a newer schema is refused; the archive is rebuilt with an edited manifest.
+    let marker = format!("\"schema_version\": {}", db.store.schema_version());
+    let newer = db.dir().join("newer.tar");
+    {
+        let mut src = tar::Archive::new(std::fs::File::open(&file).expect("open"));
+        let f = std::fs::File::create(&newer).expect("create");
+        let mut b = tar::Builder::new(f);
+        for entry in src.entries().expect("entries") {
+            let mut entry = entry.expect("entry");
+            let path = entry.path().expect("path").into_owned();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut data).expect("read");
+            if path.to_str() == Some("manifest.json") {
+                let text = String::from_utf8_lossy(&data).into_owned();
+                assert!(text.contains(&marker), "manifest names the schema version");
+                data = text
+                    .replacen(&marker, "\"schema_version\": 99999999999999", 1)
+                    .into_bytes();
+            }
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_entry_type(tar::EntryType::Regular);
+            b.append_data(&mut h, &path, data.as_slice())
+                .expect("append");
+        }
+        b.finish().expect("finish");
+    }
+    let err = target
+        .store
+        .restore(&newer, |_, _| {})
+        .await
+        .expect_err("newer");
+    assert!(
+        matches!(err, mamori_store::backup::RestoreError::NewerSchema { .. }),
+        "{err}"
+    );
+    assert!(target.store.is_empty().await.expect("empty"));
     target.drop_db().await;
 });
 

@@ -734,3 +734,80 @@ fn language_link_keeps_filters() {
         app.close().await;
     });
 }
+
+both!(
+    idle_and_absolute_limits_end_sessions,
+    |pg: bool| async move {
+        let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+        app.no_mfa_policy().await;
+        let user = app.add_user("idle", "secretariat", &[]).await;
+        let mut c = app.client();
+        c.login("idle").await;
+        assert_eq!(c.get("/").await.status, StatusCode::OK);
+        // 31 minutes without a request (the default idle limit is 30).
+        let sessions = app.store().sessions_for_user(user.id).await.expect("s");
+        let past =
+            mamori_store::format_ts(time::OffsetDateTime::now_utc() - time::Duration::minutes(31));
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(&past)
+            .bind(&sessions[0].id_hash)
+            .execute(app.store().pool())
+            .await
+            .expect("age the session");
+        let res = c.get("/").await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert!(res.location().unwrap_or_default().starts_with("/login"));
+        // Absolute limit: active, but past its expiry.
+        c.login("idle").await;
+        let sessions = app.store().sessions_for_user(user.id).await.expect("s");
+        sqlx::query("UPDATE sessions SET expires_at = $1")
+            .bind(&past)
+            .execute(app.store().pool())
+            .await
+            .expect("expire");
+        assert!(sessions
+            .iter()
+            .all(|s| s.expires_at > time::OffsetDateTime::now_utc()));
+        let res = c.get("/").await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        app.close().await;
+    }
+);
+
+both!(a_person_who_has_left_cannot_log_in, |pg: bool| async move {
+    let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+    app.no_mfa_policy().await;
+    let user = app.add_user("leaver", "secretariat", &[]).await;
+    let person = app
+        .store()
+        .person(user.person_id.expect("linked"))
+        .await
+        .expect("q")
+        .expect("p");
+    let mut tx = app
+        .store()
+        .begin(mamori_store::Actor::system())
+        .await
+        .expect("b");
+    let input = mamori_store::PersonInput {
+        staff_id: person.staff_id.clone(),
+        name: person.name.clone(),
+        kana: String::new(),
+        unit_id: person.unit_id,
+        category: person.category.clone(),
+        email: String::new(),
+        joined_on: None,
+        left_on: Some("2020-03-31".into()),
+    };
+    mamori_store::Store::update_person(&mut tx, person.id, &input)
+        .await
+        .expect("update");
+    tx.commit().await.expect("c");
+    let mut c = app.client();
+    c.get("/login").await;
+    let res = c
+        .post("/login", &[("username", "leaver"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    app.close().await;
+});
