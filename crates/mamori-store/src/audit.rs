@@ -1,6 +1,7 @@
 //! Reading and appending the audit trail. Appending happens only through
 //! [`crate::WriteTx::audit`]; nothing here updates or deletes.
 
+use crate::list::{Filter, ListQuery};
 use crate::{Result, Store};
 use futures_util::TryStreamExt;
 use mamori_domain::audit::{
@@ -89,31 +90,19 @@ impl AuditVerifyReport {
 }
 
 impl Store {
-    fn audit_where(filter: &AuditFilter) -> (String, Vec<String>) {
-        let mut clauses = Vec::new();
-        let mut args = Vec::new();
-        let mut push = |clause: &str, value: &Option<String>, like: bool| {
-            if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
-                args.push(if like {
-                    format!("{}%", v.replace(['%', '_'], ""))
-                } else {
-                    v.clone()
-                });
-                clauses.push(clause.replace('?', &format!("${}", args.len())));
-            }
-        };
-        push("actor = ?", &filter.actor, false);
-        push("entity_type = ?", &filter.entity_type, false);
-        push("entity_id = ?", &filter.entity_id, false);
-        push("action LIKE ?", &filter.action_prefix, true);
-        push("at >= ?", &filter.from, false);
-        push("at < ?", &filter.until, false);
-        let sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
-        (sql, args)
+    fn audit_filter(filter: &AuditFilter) -> Filter {
+        let mut f = Filter::default();
+        f.eq("actor", filter.actor.as_deref());
+        f.eq("entity_type", filter.entity_type.as_deref());
+        f.eq("entity_id", filter.entity_id.as_deref());
+        f.starts_with("action", filter.action_prefix.as_deref());
+        if let Some(from) = filter.from.as_deref().filter(|v| !v.is_empty()) {
+            f.add("at >= ?", from);
+        }
+        if let Some(until) = filter.until.as_deref().filter(|v| !v.is_empty()) {
+            f.add("at < ?", until);
+        }
+        f
     }
 
     /// One page of entries, newest first, and the total matching.
@@ -123,47 +112,41 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<AuditEntry>, i64)> {
-        let (where_sql, args) = Self::audit_where(filter);
-        let count_sql = format!("SELECT COUNT(*) FROM audit_log{where_sql}");
-        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        for a in &args {
-            count = count.bind(a);
-        }
-        let total = count.fetch_one(&self.pool).await?;
-        let sql = format!(
-            "SELECT {COLUMNS} FROM audit_log{where_sql} ORDER BY seq DESC LIMIT {} OFFSET {}",
-            limit.clamp(1, 1000),
-            offset.max(0)
-        );
-        let mut q = sqlx::query(&sql);
-        for a in &args {
-            q = q.bind(a);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        let items = rows
-            .iter()
-            .map(entry_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((items, total))
+        let query = ListQuery {
+            columns: COLUMNS,
+            from: "FROM audit_log",
+            order: "seq DESC",
+        };
+        query
+            .page(
+                &self.pool,
+                &Self::audit_filter(filter),
+                limit,
+                offset,
+                entry_from_row,
+            )
+            .await
     }
 
     /// Streams every matching entry, oldest first, to `sink` (for CSV export of any size).
     pub async fn audit_for_each(
         &self,
         filter: &AuditFilter,
-        mut sink: impl FnMut(AuditEntry) -> Result<()>,
+        sink: impl FnMut(AuditEntry) -> Result<()>,
     ) -> Result<()> {
-        let (where_sql, args) = Self::audit_where(filter);
-        let sql = format!("SELECT {COLUMNS} FROM audit_log{where_sql} ORDER BY seq");
-        let mut q = sqlx::query(&sql);
-        for a in &args {
-            q = q.bind(a);
-        }
-        let mut rows = q.fetch(&self.pool);
-        while let Some(row) = rows.try_next().await? {
-            sink(entry_from_row(&row)?)?;
-        }
-        Ok(())
+        let query = ListQuery {
+            columns: COLUMNS,
+            from: "FROM audit_log",
+            order: "seq",
+        };
+        query
+            .for_each(
+                &self.pool,
+                &Self::audit_filter(filter),
+                entry_from_row,
+                sink,
+            )
+            .await
     }
 
     /// The number of entries and the head hash.

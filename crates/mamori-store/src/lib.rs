@@ -15,6 +15,7 @@ mod audit;
 mod auth;
 pub mod backup;
 pub mod checkpoint;
+mod list;
 mod org;
 mod seed;
 mod time_fmt;

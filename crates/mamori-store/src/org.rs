@@ -4,6 +4,7 @@
 //! Rows derive `utoipa::ToSchema` because the JSON API serves them as they are; that keeps one
 //! definition of each record's shape.
 
+use crate::list::{Filter, ListQuery};
 use crate::{format_ts, on_unique, Result, Store, StoreError, WriteTx};
 use mamori_domain::authz::{Grant, Grants, Scope};
 use mamori_domain::permission::parse_permission_list;
@@ -170,8 +171,9 @@ fn unit_from_row(r: &AnyRow) -> Result<UnitRow> {
     })
 }
 
-const PERSON_SELECT: &str = "SELECT p.id, p.staff_id, p.name, p.kana, p.unit_id, u.code AS unit_code, \
-    u.name AS unit_name, p.category, p.email, p.joined_on, p.left_on FROM people p JOIN units u ON u.id = p.unit_id";
+const PERSON_COLUMNS: &str = "p.id, p.staff_id, p.name, p.kana, p.unit_id, u.code AS unit_code, \
+    u.name AS unit_name, p.category, p.email, p.joined_on, p.left_on";
+const PERSON_FROM: &str = "FROM people p JOIN units u ON u.id = p.unit_id";
 
 fn person_from_row(r: &AnyRow) -> Result<PersonRow> {
     Ok(PersonRow {
@@ -373,52 +375,24 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<PersonRow>, i64)> {
-        let mut clauses: Vec<String> = Vec::new();
-        let mut args: Vec<String> = Vec::new();
+        let mut f = Filter::default();
         if let Some(roots) = &filter.unit_roots {
             let units = self.unit_subtrees(roots).await?;
             if units.is_empty() {
                 return Ok((Vec::new(), 0));
             }
             let list: Vec<String> = units.iter().map(|u| u.0.to_string()).collect();
-            clauses.push(format!("p.unit_id IN ({})", list.join(",")));
+            f.raw(format!("p.unit_id IN ({})", list.join(",")));
         }
-        if let Some(q) = filter
-            .query
-            .as_ref()
-            .map(|q| q.trim())
-            .filter(|q| !q.is_empty())
-        {
-            let pattern = format!("%{}%", q.replace(['%', '_'], ""));
-            args.push(pattern);
-            clauses.push("(p.staff_id LIKE $1 OR p.name LIKE $1 OR p.kana LIKE $1)".into());
-        }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
+        f.contains_any(&["p.staff_id", "p.name", "p.kana"], filter.query.as_deref());
+        let query = ListQuery {
+            columns: PERSON_COLUMNS,
+            from: PERSON_FROM,
+            order: "p.staff_id",
         };
-        let count_sql =
-            format!("SELECT COUNT(*) FROM people p JOIN units u ON u.id = p.unit_id{where_sql}");
-        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        for a in &args {
-            count = count.bind(a);
-        }
-        let total = count.fetch_one(&self.pool).await?;
-        let sql = format!(
-            "{PERSON_SELECT}{where_sql} ORDER BY p.staff_id LIMIT {} OFFSET {}",
-            limit.clamp(1, 1000),
-            offset.max(0)
-        );
-        let mut q = sqlx::query(&sql);
-        for a in &args {
-            q = q.bind(a);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        let mut people = rows
-            .iter()
-            .map(person_from_row)
-            .collect::<Result<Vec<_>>>()?;
+        let (mut people, total) = query
+            .page(&self.pool, &f, limit, offset, person_from_row)
+            .await?;
         self.attach_roles(&mut people).await?;
         Ok((people, total))
     }
@@ -448,10 +422,12 @@ impl Store {
 
     /// One person by id.
     pub async fn person(&self, id: PersonId) -> Result<Option<PersonRow>> {
-        let row = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {PERSON_COLUMNS} {PERSON_FROM} WHERE p.id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let mut people = vec![person_from_row(&row)?];
         self.attach_roles(&mut people).await?;
@@ -471,11 +447,13 @@ impl Store {
     }
 
     async fn person_in_tx(tx: &mut WriteTx, id: PersonId) -> Result<PersonRow> {
-        let row = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id = $1"))
-            .bind(id.0)
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or(StoreError::Missing("person"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {PERSON_COLUMNS} {PERSON_FROM} WHERE p.id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(StoreError::Missing("person"))?;
         let mut person = person_from_row(&row)?;
         let roles: Vec<(String, Option<String>)> = sqlx::query_as(
             "SELECT a.role_code, u.code FROM role_assignments a LEFT JOIN units u ON u.id = a.unit_id \

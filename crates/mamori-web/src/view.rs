@@ -352,6 +352,18 @@ impl Ctx {
         }
     }
 
+    /// Back to the login page with the session cookie cleared (after logout or revoking the
+    /// current session).
+    pub fn logged_out(&self) -> Response {
+        let tls = self.state.config.tls;
+        let mut res = self.redirect_flash("/login", "flash-logged-out");
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(tls, cookie_names(tls).session, "", Some(0)),
+        );
+        res
+    }
+
     /// Redirects (303) after a change, with a flash message for the next page.
     pub fn redirect_flash(&self, to: &str, flash_id: &'static str) -> Response {
         let mut res = Redirect::to(to).into_response();

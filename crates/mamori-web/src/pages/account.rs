@@ -6,11 +6,11 @@
 use crate::credentials::{self, recovery_code_hash, recovery_codes, totp};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{tr, Lang};
-use crate::session::{cookie_names, set_cookie, Principal};
+use crate::session::Principal;
 use crate::view::{Chrome, Ctx, FormErrors};
 use askama::Template;
 use axum::extract::Path;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use mamori_domain::password::check_password;
@@ -345,13 +345,7 @@ pub async fn revoke_session(ctx: Ctx, Path(public_id): Path<String>) -> AppResul
     ctx.state.commit(tx).await?;
     let is_current = p.session().is_some_and(|s| s.id_hash == target.id_hash);
     if is_current {
-        let tls = ctx.state.config.tls;
-        let mut res = ctx.redirect_flash("/login", "flash-logged-out");
-        res.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(tls, cookie_names(tls).session, "", Some(0)),
-        );
-        return Ok(res);
+        return Ok(ctx.logged_out());
     }
     Ok(ctx.redirect_flash("/account/sessions", "flash-session-revoked"))
 }

@@ -390,11 +390,5 @@ pub async fn logout(ctx: Ctx) -> AppResult<Response> {
             .await?;
         ctx.state.commit(tx).await?;
     }
-    let tls = ctx.state.config.tls;
-    let mut res = ctx.redirect_flash("/login", "flash-logged-out");
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(tls, cookie_names(tls).session, "", Some(0)),
-    );
-    Ok(res)
+    Ok(ctx.logged_out())
 }

@@ -1,0 +1,136 @@
+//! The list shape every register shares: filters built as parameterised SQL, a count, and
+//! one page in a stable order. Each kind of record declares only its table, columns, filters
+//! and row mapping.
+
+use crate::Result;
+use futures_util::TryStreamExt;
+use sqlx::any::AnyRow;
+use sqlx::AnyPool;
+
+/// A WHERE clause under construction. Values are always bound, never spliced into SQL.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Filter {
+    clauses: Vec<String>,
+    args: Vec<String>,
+}
+
+impl Filter {
+    /// Adds `clause`, where each `?` stands for `value` (bound once as the next parameter).
+    pub(crate) fn add(&mut self, clause: &str, value: impl Into<String>) {
+        self.args.push(value.into());
+        let n = self.args.len();
+        self.clauses.push(clause.replace('?', &format!("${n}")));
+    }
+
+    /// Adds `column = value` when a non-empty value is given.
+    pub(crate) fn eq(&mut self, column: &str, value: Option<&str>) {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            self.add(&format!("{column} = ?"), v);
+        }
+    }
+
+    /// Adds `column LIKE 'value%'` (LIKE wildcards in the value are dropped).
+    pub(crate) fn starts_with(&mut self, column: &str, value: Option<&str>) {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            self.add(
+                &format!("{column} LIKE ?"),
+                format!("{}%", v.replace(['%', '_'], "")),
+            );
+        }
+    }
+
+    /// Adds "any of `columns` contains `value`".
+    pub(crate) fn contains_any(&mut self, columns: &[&str], value: Option<&str>) {
+        if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
+            let ors: Vec<String> = columns.iter().map(|c| format!("{c} LIKE ?")).collect();
+            self.add(
+                &format!("({})", ors.join(" OR ")),
+                format!("%{}%", v.replace(['%', '_'], "")),
+            );
+        }
+    }
+
+    /// Adds a clause without parameters (built from trusted values such as ids).
+    pub(crate) fn raw(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    fn where_sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+/// A list query: `SELECT {columns} {from}{where} ORDER BY {order}`.
+pub(crate) struct ListQuery<'a> {
+    /// Selected columns.
+    pub columns: &'a str,
+    /// `FROM …` with joins.
+    pub from: &'a str,
+    /// Stable order (end with a unique key).
+    pub order: &'a str,
+}
+
+impl ListQuery<'_> {
+    /// One page (`limit` clamped to 1–1000) and the total matching.
+    pub(crate) async fn page<T>(
+        &self,
+        pool: &AnyPool,
+        filter: &Filter,
+        limit: i64,
+        offset: i64,
+        map: impl Fn(&AnyRow) -> Result<T>,
+    ) -> Result<(Vec<T>, i64)> {
+        let where_sql = filter.where_sql();
+        let count_sql = format!("SELECT COUNT(*) {}{where_sql}", self.from);
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        for a in &filter.args {
+            count = count.bind(a);
+        }
+        let total = count.fetch_one(pool).await?;
+        let sql = format!(
+            "SELECT {} {}{where_sql} ORDER BY {} LIMIT {} OFFSET {}",
+            self.columns,
+            self.from,
+            self.order,
+            limit.clamp(1, 1000),
+            offset.max(0)
+        );
+        let mut q = sqlx::query(&sql);
+        for a in &filter.args {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(pool).await?;
+        let items = rows.iter().map(map).collect::<Result<Vec<_>>>()?;
+        Ok((items, total))
+    }
+
+    /// Every matching row, streamed in order to `sink` (exports of any size).
+    pub(crate) async fn for_each<T>(
+        &self,
+        pool: &AnyPool,
+        filter: &Filter,
+        map: impl Fn(&AnyRow) -> Result<T>,
+        mut sink: impl FnMut(T) -> Result<()>,
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT {} {}{} ORDER BY {}",
+            self.columns,
+            self.from,
+            filter.where_sql(),
+            self.order
+        );
+        let mut q = sqlx::query(&sql);
+        for a in &filter.args {
+            q = q.bind(a);
+        }
+        let mut rows = q.fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            sink(map(&row)?)?;
+        }
+        Ok(())
+    }
+}
