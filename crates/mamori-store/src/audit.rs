@@ -116,6 +116,7 @@ impl Store {
             columns: COLUMNS,
             from: "FROM audit_log",
             order: "seq DESC",
+            count_from: None,
         };
         query
             .page(
@@ -138,6 +139,7 @@ impl Store {
             columns: COLUMNS,
             from: "FROM audit_log",
             order: "seq",
+            count_from: None,
         };
         query
             .for_each(
@@ -205,5 +207,18 @@ impl Store {
             chain_break,
             checkpoint_errors,
         })
+    }
+}
+
+impl Store {
+    /// The sequence number of the newest audit entry: a version stamp of all data, because
+    /// every change appends to the trail in its own transaction. Caches keyed by it are exact
+    /// across several servers sharing one database.
+    pub async fn data_version(&self) -> Result<i64> {
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(seq.unwrap_or(0))
     }
 }

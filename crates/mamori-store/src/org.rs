@@ -389,6 +389,7 @@ impl Store {
             columns: PERSON_COLUMNS,
             from: PERSON_FROM,
             order: "p.staff_id",
+            count_from: Some("FROM people p"),
         };
         let (mut people, total) = query
             .page(&self.pool, &f, limit, offset, person_from_row)

@@ -4,9 +4,12 @@
 //! `{"items": [...], "total": N}`; errors answer `{"error": {"code", "message"}}`.
 
 use crate::error::{AppError, AppResult};
+use crate::session::DataVersion;
 use crate::session::Principal;
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use mamori_domain::permission::Permission;
@@ -117,18 +120,23 @@ pub async fn openapi_json() -> Response {
     responses((status = 200, body = UnitList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_units(
     State(state): State<AppState>,
-    Extension(_p): Extension<Arc<Principal>>,
+    Extension(p): Extension<Arc<Principal>>,
+    Extension(version): Extension<DataVersion>,
+    uri: OriginalUri,
     Query(paging): Query<Paging>,
-) -> AppResult<Json<UnitList>> {
+) -> AppResult<Response> {
     let (limit, offset) = (paging.limit()?, paging.offset()?);
-    let all = state.store.units().await?;
-    let total = all.len() as i64;
-    let items = all
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect();
-    Ok(Json(UnitList { items, total }))
+    cached_json(&state, &p, version, &uri, || async {
+        let all = state.store.units().await?;
+        let total = all.len() as i64;
+        let items = all
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        Ok(UnitList { items, total })
+    })
+    .await
 }
 
 /// List people (only those in units where the caller may read people).
@@ -137,15 +145,57 @@ pub async fn list_units(
 pub async fn list_people(
     State(state): State<AppState>,
     Extension(p): Extension<Arc<Principal>>,
+    Extension(version): Extension<DataVersion>,
+    uri: OriginalUri,
     Query(paging): Query<Paging>,
-) -> AppResult<Json<PersonList>> {
+) -> AppResult<Response> {
     let (limit, offset) = (paging.limit()?, paging.offset()?);
-    let filter = PeopleFilter {
-        unit_roots: p.grants.unit_roots(Permission::PeopleRead),
-        query: paging.q.clone(),
+    cached_json(&state, &p, version, &uri, || async {
+        let filter = PeopleFilter {
+            unit_roots: p.grants.unit_roots(Permission::PeopleRead),
+            query: paging.q.clone(),
+        };
+        let (items, total) = state.store.people_page(&filter, limit, offset).await?;
+        Ok(PersonList { items, total })
+    })
+    .await
+}
+
+/// Serves a list from the response cache when nothing has changed since it was computed for
+/// this account (same data version, same query), else computes, stores and serves it.
+async fn cached_json<T, F, Fut>(
+    state: &AppState,
+    p: &Principal,
+    version: DataVersion,
+    uri: &OriginalUri,
+    compute: F,
+) -> AppResult<Response>
+where
+    T: Serialize,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    let read_only = matches!(&p.auth, crate::session::Auth::Token(t) if t.read_only);
+    let key = format!("{}:{}:{}", p.user.id, read_only, uri.0);
+    let body = match state.responses.get(&key, version.0) {
+        Some(body) => body,
+        None => {
+            let value = compute().await?;
+            let body = Bytes::from(
+                serde_json::to_vec(&value).map_err(|e| AppError::Internal(e.to_string()))?,
+            );
+            state.responses.insert(key, version.0, body.clone());
+            body
+        }
     };
-    let (items, total) = state.store.people_page(&filter, limit, offset).await?;
-    Ok(Json(PersonList { items, total }))
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 #[cfg(test)]

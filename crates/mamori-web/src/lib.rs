@@ -8,6 +8,7 @@
 //! function ([`mamori_domain::authz::Grants::allows`]).
 
 pub mod api;
+pub mod cache;
 pub mod config;
 pub mod credentials;
 pub mod csrf;
@@ -36,6 +37,10 @@ pub struct AppState {
     /// Where signed checkpoints go, when configured.
     pub checkpoints: Option<Arc<CheckpointWriter>>,
     settings_cache: Arc<std::sync::RwLock<Option<(std::time::Instant, OrgSettings)>>>,
+    /// API-token principals by token hash, exact per data version.
+    pub principals: Arc<cache::VersionedCache<String, Arc<session::Principal>>>,
+    /// Serialised API list responses, exact per data version.
+    pub responses: Arc<cache::VersionedCache<String, axum::body::Bytes>>,
 }
 
 /// How long settings are cached in a server process (other servers sharing the database see
@@ -50,6 +55,8 @@ impl AppState {
             config: Arc::new(config),
             checkpoints: checkpoints.map(Arc::new),
             settings_cache: Arc::default(),
+            principals: Arc::new(cache::VersionedCache::new(10_000)),
+            responses: Arc::new(cache::VersionedCache::new(2_000)),
         }
     }
 

@@ -22,6 +22,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+/// The data version this request was served at (see [`crate::cache`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataVersion(pub i64);
+
 /// How the principal authenticated.
 #[derive(Debug, Clone)]
 pub enum Auth {
@@ -181,8 +185,13 @@ pub async fn load_principal(
         Ok(s) => s,
         Err(e) => return AppError::Internal(e.to_string()).into_response(),
     };
+    let version = match state.store.data_version().await {
+        Ok(v) => DataVersion(v),
+        Err(e) => return AppError::Internal(e.to_string()).into_response(),
+    };
+    req.extensions_mut().insert(version);
     let mut clear_session_cookie = false;
-    let principal = match authenticate(&state, req.headers(), &settings).await {
+    let principal = match authenticate(&state, req.headers(), &settings, version).await {
         Ok(Some(p)) => Some(p),
         Ok(None) => None,
         Err(AuthFailure::BadToken) => return AppError::Unauthorized.into_response(),
@@ -222,7 +231,7 @@ pub async fn load_principal(
     req.extensions_mut().insert(lang);
     req.extensions_mut().insert(Arc::new(settings));
     if let Some(p) = principal {
-        req.extensions_mut().insert(Arc::new(p));
+        req.extensions_mut().insert(p);
     }
     let mut res = next.run(req).await;
     res.extensions_mut().insert(lang);
@@ -271,11 +280,42 @@ impl From<mamori_store::StoreError> for AuthFailure {
     }
 }
 
+async fn load_token_principal(
+    state: &AppState,
+    hash: &str,
+    now: OffsetDateTime,
+) -> Result<Principal, AuthFailure> {
+    let row = state
+        .store
+        .token_by_hash(hash, now)
+        .await?
+        .ok_or(AuthFailure::BadToken)?;
+    let user = state
+        .store
+        .user(row.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or(AuthFailure::BadToken)?;
+    let (grants, roles) = state.store.grants_for_user(user.id).await?;
+    let grants = if row.read_only {
+        grants.read_only()
+    } else {
+        grants
+    };
+    Ok(Principal {
+        user,
+        grants,
+        roles,
+        auth: Auth::Token(row),
+    })
+}
+
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     settings: &OrgSettings,
-) -> Result<Option<Principal>, AuthFailure> {
+    version: DataVersion,
+) -> Result<Option<Arc<Principal>>, AuthFailure> {
     let now = OffsetDateTime::now_utc();
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let token = auth
@@ -288,40 +328,45 @@ async fn authenticate(
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 200)
             .ok_or(AuthFailure::BadToken)?;
-        let row = state
-            .store
-            .token_by_hash(&sha256_hex(token), now)
-            .await?
-            .ok_or(AuthFailure::BadToken)?;
-        let user = state
-            .store
-            .user(row.user_id)
-            .await?
-            .filter(|u| !u.disabled)
-            .ok_or(AuthFailure::BadToken)?;
-        let (grants, roles) = state.store.grants_for_user(user.id).await?;
-        let grants = if row.read_only {
-            grants.read_only()
-        } else {
-            grants
+        let hash = sha256_hex(token);
+        // A revocation, a role or account change appends to the trail and so changes the
+        // version: a cached principal is exactly what the database would give now, except
+        // for time, which is checked here.
+        let principal = match state.principals.get(&hash, version.0) {
+            Some(p) => p,
+            None => Arc::new(load_token_principal(state, &hash, now).await?),
         };
+        let Auth::Token(row) = &principal.auth else {
+            return Err(AuthFailure::BadToken);
+        };
+        if row
+            .expires_at
+            .as_deref()
+            .and_then(mamori_store::parse_ts)
+            .is_some_and(|t| t <= now)
+        {
+            return Err(AuthFailure::BadToken);
+        }
         // Record use at most once a minute, deciding in memory so reads do not write.
         let stale = row
             .last_used_at
             .as_deref()
             .and_then(mamori_store::parse_ts)
             .is_none_or(|t| now - t > time::Duration::minutes(1));
-        if stale {
+        let principal = if stale {
             if let Err(e) = state.store.touch_token(row.id, now).await {
                 tracing::warn!(error = %e, "could not record token use");
             }
-        }
-        return Ok(Some(Principal {
-            user,
-            grants,
-            roles,
-            auth: Auth::Token(row),
-        }));
+            let mut touched = (*principal).clone();
+            if let Auth::Token(t) = &mut touched.auth {
+                t.last_used_at = Some(mamori_store::format_ts(now));
+            }
+            Arc::new(touched)
+        } else {
+            principal
+        };
+        state.principals.insert(hash, version.0, principal.clone());
+        return Ok(Some(principal));
     }
     let names = cookie_names(state.config.tls);
     let Some(value) = cookie(headers, names.session) else {
@@ -361,12 +406,12 @@ async fn authenticate(
             .await?;
     }
     let (grants, roles) = state.store.grants_for_user(user.id).await?;
-    Ok(Some(Principal {
+    Ok(Some(Arc::new(Principal {
         user,
         grants,
         roles,
         auth: Auth::Session(session),
-    }))
+    })))
 }
 
 /// True when the person's 離任日 has passed in the organisation's time zone: they may no

@@ -811,3 +811,79 @@ both!(a_person_who_has_left_cannot_log_in, |pg: bool| async move {
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     app.close().await;
 });
+
+both!(
+    cached_answers_follow_every_change_at_once,
+    |pg: bool| async move {
+        let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+        let user = app
+            .add_user("cache", "secretariat", &["unit_manager@secretariat"])
+            .await;
+        let (token, prefix) = mamori_web::credentials::new_api_token();
+        let mut tx = app
+            .store()
+            .begin(mamori_store::Actor::system())
+            .await
+            .expect("b");
+        let row = mamori_store::Store::create_token(
+            &mut tx,
+            &user,
+            "ci",
+            &mamori_web::credentials::sha256_hex(&token),
+            &prefix,
+            false,
+            None,
+        )
+        .await
+        .expect("t");
+        tx.commit().await.expect("c");
+        let mut c = app.client();
+        let auth = format!("Bearer {token}");
+        for _ in 0..3 {
+            let res = c
+                .get_with("/api/v1/people", &[("authorization", &auth)])
+                .await;
+            assert_eq!(res.json()["total"], 1);
+        }
+        // A change made elsewhere (here: directly through the store) shows at once.
+        app.add_person("NEW-1", "secretariat").await;
+        let res = c
+            .get_with("/api/v1/people", &[("authorization", &auth)])
+            .await;
+        assert_eq!(res.json()["total"], 2);
+        // Losing the role shows at once too.
+        let roles = app
+            .store()
+            .person_roles(user.person_id.expect("p"))
+            .await
+            .expect("roles");
+        let mut tx = app
+            .store()
+            .begin(mamori_store::Actor::system())
+            .await
+            .expect("b");
+        mamori_store::Store::unassign_role(&mut tx, roles[0].id)
+            .await
+            .expect("unassign");
+        tx.commit().await.expect("c");
+        let res = c
+            .get_with("/api/v1/people", &[("authorization", &auth)])
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        // And a revoked token stops working at once.
+        let mut tx = app
+            .store()
+            .begin(mamori_store::Actor::system())
+            .await
+            .expect("b");
+        assert!(mamori_store::Store::revoke_token(&mut tx, &user, row.id)
+            .await
+            .expect("revoke"));
+        tx.commit().await.expect("c");
+        let res = c
+            .get_with("/api/v1/units", &[("authorization", &auth)])
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+        app.close().await;
+    }
+);
