@@ -15,6 +15,7 @@ mod audit;
 mod auth;
 pub mod backup;
 pub mod checkpoint;
+mod import;
 mod list;
 mod org;
 mod seed;
@@ -23,6 +24,7 @@ mod tx;
 
 pub use audit::{AuditFilter, AuditVerifyReport};
 pub use auth::{ApiTokenRow, NewSession, NewUser, SessionRow, UserRow};
+pub use import::{ImportOutcome, ImportSummary};
 pub use org::{
     CategoryRow, PeopleFilter, PersonInput, PersonRow, RoleAssignmentRow, RoleHolder, RoleRow,
     UnitInput, UnitRow,

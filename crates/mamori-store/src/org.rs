@@ -288,6 +288,15 @@ impl Store {
         Ok(row)
     }
 
+    /// A unit by code, seeing this transaction's own changes.
+    pub async fn unit_by_code_in_tx(tx: &mut WriteTx, code: &str) -> Result<Option<UnitRow>> {
+        let row = sqlx::query(&format!("{UNIT_SELECT} WHERE u.code = $1"))
+            .bind(code)
+            .fetch_optional(tx.conn())
+            .await?;
+        row.as_ref().map(unit_from_row).transpose()
+    }
+
     async fn unit_in_tx(tx: &mut WriteTx, id: UnitId) -> Result<UnitRow> {
         let row = sqlx::query(&format!("{UNIT_SELECT} WHERE u.id = $1"))
             .bind(id.0)

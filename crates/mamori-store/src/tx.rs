@@ -42,6 +42,7 @@ pub struct WriteTx {
     backend: Backend,
     actor: Actor,
     audited: Vec<AuditEntry>,
+    annotation: Option<(String, String)>,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -58,6 +59,7 @@ impl Store {
             backend: self.backend,
             actor,
             audited: Vec::new(),
+            annotation: None,
             _guard: guard,
         })
     }
@@ -67,6 +69,12 @@ impl WriteTx {
     /// The actor of this change.
     pub fn actor(&self) -> &Actor {
         &self.actor
+    }
+
+    /// Adds `key: value` to the `after` of every following audit entry (e.g. the import id
+    /// that ties together the entries of one import).
+    pub fn annotate(&mut self, key: &str, value: &str) {
+        self.annotation = Some((key.to_owned(), value.to_owned()));
     }
 
     /// Appends an audit entry in this transaction. `before` / `after` are redacted of secrets.
@@ -92,6 +100,14 @@ impl WriteTx {
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
     ) -> Result<AuditEntry> {
+        let after = match (&self.annotation, after) {
+            (Some((k, v)), Some(serde_json::Value::Object(mut map))) => {
+                map.insert(k.clone(), serde_json::Value::String(v.clone()));
+                Some(serde_json::Value::Object(map))
+            }
+            (Some((k, v)), None) => Some(serde_json::json!({ k.as_str(): v })),
+            (_, other) => other,
+        };
         let text = |v: Option<serde_json::Value>| {
             v.map(|mut v| {
                 redact(&mut v);

@@ -104,6 +104,8 @@ mod tests {
         let mut rust_sources = read_dir("src");
         rust_sources.extend(read_dir("src/pages"));
         rust_sources.extend(read_dir("../mamori/src"));
+        rust_sources.extend(read_dir("../mamori-domain/src"));
+        rust_sources.extend(read_dir("../mamori-domain/src/interchange"));
         for text in rust_sources {
             for part in text.split('"').skip(1).step_by(2) {
                 // Strings of that shape that are not messages: a CLI command, a header value.

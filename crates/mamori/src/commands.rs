@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// The CLI's language.
-fn lang() -> Lang {
+pub(crate) fn cli_lang() -> Lang {
     let v = std::env::var("MAMORI_LANG")
         .or_else(|_| std::env::var("LANG"))
         .unwrap_or_default();
@@ -29,12 +29,12 @@ fn lang() -> Lang {
     }
 }
 
-fn say(id: &str) -> String {
-    tr(lang(), id)
+pub(crate) fn say(id: &str) -> String {
+    tr(cli_lang(), id)
 }
 
-fn say_args(id: &str, args: &[(&'static str, String)]) -> String {
-    tr_args(lang(), id, args)
+pub(crate) fn say_args(id: &str, args: &[(&'static str, String)]) -> String {
+    tr_args(cli_lang(), id, args)
 }
 
 /// A spinner on a terminal; nothing when stderr is piped.
@@ -138,6 +138,32 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { file } => restore(&cli, &file_config, file).await,
+        Command::Import {
+            kind,
+            file,
+            dry_run,
+        } => {
+            let store = open_migrated(&cli).await?;
+            crate::transfer::import(&store, *kind, file, *dry_run).await
+        }
+        Command::Export {
+            kind,
+            format,
+            encoding,
+            header,
+            output,
+        } => {
+            let store = open_migrated(&cli).await?;
+            crate::transfer::export(
+                &store,
+                *kind,
+                *format,
+                *encoding,
+                *header,
+                output.as_deref(),
+            )
+            .await
+        }
         Command::AuditLog {
             action: AuditCommand::Verify { checkpoint },
         } => {

@@ -2,6 +2,7 @@
 
 mod commands;
 mod config;
+mod transfer;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -62,6 +63,33 @@ pub enum Command {
     Restore {
         /// The archive to read.
         file: PathBuf,
+    },
+    /// Import records from a CSV file (UTF-8 or CP932). All or nothing.
+    Import {
+        /// What to import.
+        kind: transfer::KindArg,
+        /// The file.
+        file: PathBuf,
+        /// Check and summarise; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export records as CSV or JSON (stdout unless -o is given).
+    Export {
+        /// What to export.
+        kind: transfer::KindArg,
+        /// File format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: transfer::FormatArg,
+        /// Text encoding of CSV.
+        #[arg(long, value_enum, default_value = "utf-8")]
+        encoding: transfer::EncodingArg,
+        /// Header and values as Japanese labels or as codes.
+        #[arg(long, value_enum, default_value = "labels")]
+        header: transfer::HeaderArg,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
     },
     /// The tamper-evident audit trail.
     #[command(name = "audit-log")]

@@ -420,3 +420,147 @@ fn sqlite_backup_moves_to_postgres_and_back() {
             .await;
     });
 }
+
+#[test]
+fn units_import_from_the_shared_cp932_sample_and_export_round_trips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(mamori(dir.path(), &["migrate"]).status.success());
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/units.cp932.csv");
+
+    // A dry run reports what would happen and writes nothing.
+    let out = mamori(
+        dir.path(),
+        &["import", "units", sample.to_str().expect("p"), "--dry-run"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("追加 1 件") && text(&out.stdout).contains("変更なし 2 件"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = mamori(dir.path(), &["export", "units", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(!json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|u| u["code"] == "general-affairs"));
+
+    let out = mamori(
+        dir.path(),
+        &["import", "units", sample.to_str().expect("p")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Every changed record is audited, carrying the same import id.
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let afters: Vec<String> = rt.block_on(async {
+        let pool = sqlite(dir.path()).await;
+        sqlx::query_scalar("SELECT after_json FROM audit_log WHERE action = 'unit.create' AND entity_id = 'general-affairs'")
+            .fetch_all(&pool)
+            .await
+            .expect("q")
+    });
+    assert_eq!(afters.len(), 1);
+    assert!(
+        afters[0].contains("\"import_id\":\"import-"),
+        "{}",
+        afters[0]
+    );
+
+    // Export (labels, UTF-8 with BOM), import again: nothing changes.
+    let exported = dir.path().join("units.csv");
+    let out = mamori(
+        dir.path(),
+        &["export", "units", "-o", exported.to_str().expect("p")],
+    );
+    assert!(out.status.success());
+    let bytes = std::fs::read(&exported).expect("read");
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]));
+    assert!(String::from_utf8_lossy(&bytes).contains("組織コード,名称,上位組織コード,適用範囲\r\n"));
+    let out = mamori(
+        dir.path(),
+        &["import", "units", exported.to_str().expect("p")],
+    );
+    assert!(
+        text(&out.stdout).contains("追加 0 件、更新 0 件、変更なし 6 件"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Codes header and CP932 round-trip too.
+    let cp = dir.path().join("units-cp932.csv");
+    assert!(mamori(
+        dir.path(),
+        &[
+            "export",
+            "units",
+            "--encoding",
+            "cp932",
+            "--header",
+            "codes",
+            "-o",
+            cp.to_str().expect("p")
+        ]
+    )
+    .status
+    .success());
+    let out = mamori(dir.path(), &["import", "units", cp.to_str().expect("p")]);
+    assert!(
+        text(&out.stdout).contains("変更なし 6 件"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn units_import_refuses_bad_files_naming_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(mamori(dir.path(), &["migrate"]).status.success());
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "組織コード,名称,上位組織コード,色\r\nok,名前,,\r\n").expect("write");
+    let out = mamori(dir.path(), &["import", "units", bad.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:1: 色: この列名は使えません。", bad.display())),
+        "{err}"
+    );
+
+    std::fs::write(&bad, "code,name,parent\r\nnew-a,A,secretariat\r\nnew-b,B,nowhere\r\nnew-a,C,\r\nx1,X,x2\r\nx2,Y,x1\r\n").expect("write");
+    let out = mamori(dir.path(), &["import", "units", bad.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(":4: code: "),
+        "a repeated key names its row: {err}"
+    );
+    // Nothing was half saved.
+    let out = mamori(dir.path(), &["export", "units", "--format", "json"]);
+    assert!(!text(&out.stdout).contains("new-a"));
+
+    std::fs::write(
+        &bad,
+        "code,name,parent\r\nnew-b,B,nowhere\r\nx1,X,x2\r\nx2,Y,x1\r\n",
+    )
+    .expect("write");
+    let out = mamori(dir.path(), &["import", "units", bad.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(":3: parent: ") && err.contains(":4: parent: "),
+        "a cycle names both rows: {err}"
+    );
+
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in "code,name\r\n".encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(&bad, utf16).expect("write");
+    let out = mamori(dir.path(), &["import", "units", bad.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("UTF-16"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,4 +1,4 @@
-//! Rules for files people exchange with spreadsheets (`INTERCHANGE.md`).
+//! The formula guard for cells written to and read from spreadsheets.
 
 /// True when a spreadsheet would read the cell as a formula, or when the cell is already an
 /// apostrophe-guarded formula (so that a stored `'=x` survives a round trip as `''=x`).

@@ -1,0 +1,12 @@
+//! Files people exchange with spreadsheets (`INTERCHANGE.md`): decoding (UTF-8 or CP932, never
+//! a guess), tables whose headers may be codes or Japanese labels, value folding, and the
+//! formula guard. Pure: bytes in, rows and problems out.
+
+pub mod decode;
+mod formula;
+pub mod kind;
+pub mod table;
+pub mod units;
+pub mod values;
+
+pub use formula::{formula_safe, strip_formula_guard, UTF8_BOM};
