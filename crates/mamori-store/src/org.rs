@@ -456,7 +456,7 @@ impl Store {
         }
     }
 
-    async fn person_in_tx(tx: &mut WriteTx, id: PersonId) -> Result<PersonRow> {
+    pub(crate) async fn person_in_tx(tx: &mut WriteTx, id: PersonId) -> Result<PersonRow> {
         let row = sqlx::query(&format!(
             "SELECT {PERSON_COLUMNS} {PERSON_FROM} WHERE p.id = $1"
         ))

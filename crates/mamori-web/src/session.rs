@@ -46,6 +46,8 @@ pub struct Principal {
     pub roles: Vec<String>,
     /// Session or token.
     pub auth: Auth,
+    /// The person's 離任日, if the account belongs to a person who has one.
+    pub left_on: Option<String>,
 }
 
 /// What a browser session must do before anything else.
@@ -170,6 +172,10 @@ pub async fn load_principal(
     mut req: Request,
     next: Next,
 ) -> Response {
+    // Embedded assets are the same for everyone: no database work for them.
+    if req.uri().path().starts_with("/static/") {
+        return next.run(req).await;
+    }
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -296,6 +302,10 @@ async fn load_token_principal(
         .await?
         .filter(|u| !u.disabled)
         .ok_or(AuthFailure::BadToken)?;
+    let left_on = match user.person_id {
+        Some(pid) => state.store.person(pid).await?.and_then(|p| p.left_on),
+        None => None,
+    };
     let (grants, roles) = state.store.grants_for_user(user.id).await?;
     let grants = if row.read_only {
         grants.read_only()
@@ -307,6 +317,7 @@ async fn load_token_principal(
         grants,
         roles,
         auth: Auth::Token(row),
+        left_on,
     })
 }
 
@@ -339,6 +350,10 @@ async fn authenticate(
         let Auth::Token(row) = &principal.auth else {
             return Err(AuthFailure::BadToken);
         };
+        // A person who has left loses API access too, even on a cached principal.
+        if has_left(principal.left_on.as_deref(), settings, now) {
+            return Err(AuthFailure::BadToken);
+        }
         if row
             .expires_at
             .as_deref()
@@ -391,12 +406,12 @@ async fn authenticate(
     else {
         return Err(AuthFailure::Expired);
     };
-    if let Some(pid) = user.person_id {
-        if let Some(person) = state.store.person(pid).await? {
-            if person_has_left(&person, settings, now) {
-                return Err(AuthFailure::Expired);
-            }
-        }
+    let left_on = match user.person_id {
+        Some(pid) => state.store.person(pid).await?.and_then(|p| p.left_on),
+        None => None,
+    };
+    if has_left(left_on.as_deref(), settings, now) {
+        return Err(AuthFailure::Expired);
     }
     // Last-seen moves at most once a minute, decided in memory: reading pages does not write.
     if now - session.last_seen_at > time::Duration::minutes(1) {
@@ -411,19 +426,14 @@ async fn authenticate(
         grants,
         roles,
         auth: Auth::Session(session),
+        left_on,
     })))
 }
 
-/// True when the person's 離任日 has passed in the organisation's time zone: they may no
-/// longer log in.
-pub fn person_has_left(
-    person: &mamori_store::PersonRow,
-    settings: &OrgSettings,
-    now: OffsetDateTime,
-) -> bool {
-    let Some(left) = person.left_on.as_deref() else {
-        return false;
-    };
+/// True when a 離任日 has passed in the organisation's time zone: the person may no longer
+/// log in or use tokens.
+pub fn has_left(left_on: Option<&str>, settings: &OrgSettings, now: OffsetDateTime) -> bool {
+    let Some(left) = left_on else { return false };
     let today = mamori_domain::settings::local_date(now.unix_timestamp(), &settings.time_zone);
     match (today, mamori_domain::wareki::parse_date(left)) {
         (Some(today), Ok(left)) => left < today,

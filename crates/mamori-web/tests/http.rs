@@ -887,3 +887,68 @@ both!(
         app.close().await;
     }
 );
+
+both!(a_leavers_api_token_stops_working, |pg: bool| async move {
+    let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+    let user = app
+        .add_user("tokenleaver", "secretariat", &["unit_manager@secretariat"])
+        .await;
+    let (token, prefix) = mamori_web::credentials::new_api_token();
+    let mut tx = app
+        .store()
+        .begin(mamori_store::Actor::system())
+        .await
+        .expect("b");
+    mamori_store::Store::create_token(
+        &mut tx,
+        &user,
+        "ci",
+        &mamori_web::credentials::sha256_hex(&token),
+        &prefix,
+        false,
+        None,
+    )
+    .await
+    .expect("t");
+    tx.commit().await.expect("c");
+    let mut c = app.client();
+    let auth = format!("Bearer {token}");
+    assert_eq!(
+        c.get_with("/api/v1/units", &[("authorization", &auth)])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let person = app
+        .store()
+        .person(user.person_id.expect("p"))
+        .await
+        .expect("q")
+        .expect("p");
+    let mut tx = app
+        .store()
+        .begin(mamori_store::Actor::system())
+        .await
+        .expect("b");
+    let input = mamori_store::PersonInput {
+        staff_id: person.staff_id.clone(),
+        name: person.name.clone(),
+        kana: String::new(),
+        unit_id: person.unit_id,
+        category: person.category.clone(),
+        email: String::new(),
+        joined_on: None,
+        left_on: Some("2021-03-31".into()),
+    };
+    mamori_store::Store::update_person(&mut tx, person.id, &input)
+        .await
+        .expect("update");
+    tx.commit().await.expect("c");
+    assert_eq!(
+        c.get_with("/api/v1/units", &[("authorization", &auth)])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.close().await;
+});

@@ -2,9 +2,10 @@
 //! Problems are listed on stderr as `FILE:LINE: COLUMN: message`; nothing is written unless the
 //! whole file is right.
 
-use crate::commands::{say, say_args};
+use crate::commands::say_args;
 use anyhow::{bail, Context, Result};
 use mamori_domain::interchange::kind::{read_file, to_cp932, write_csv, write_json, Kind};
+use mamori_domain::interchange::people::{parse_roles, People, PersonRecord};
 use mamori_domain::interchange::table::Problem;
 use mamori_domain::interchange::units::{UnitRecord, Units};
 use mamori_store::{Actor, Store};
@@ -17,6 +18,8 @@ use std::process::ExitCode;
 pub enum KindArg {
     /// Organisation units (組織).
     Units,
+    /// People (職員等).
+    People,
 }
 
 /// Export formats.
@@ -68,22 +71,29 @@ fn report(file: &Path, problems: &[Problem]) {
 /// `mamori import KIND FILE [--dry-run]`.
 pub async fn import(store: &Store, kind: KindArg, file: &Path, dry_run: bool) -> Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| file.display().to_string())?;
-    let KindArg::Units = kind;
-    let records = match read_file::<Units>(&bytes) {
-        Ok(r) => r,
-        Err(problems) => {
-            report(file, &problems);
-            return Ok(ExitCode::FAILURE);
-        }
-    };
     let import_id = format!(
         "import-{}",
         time::OffsetDateTime::now_utc().unix_timestamp_nanos()
     );
     let mut tx = store.begin(Actor::cli()).await?;
     tx.annotate("import_id", &import_id);
-    let parent_column = header_name(&bytes, "parent").unwrap_or_else(|| "上位組織コード".into());
-    let summary = match Store::import_units(&mut tx, &records, &parent_column).await? {
+    let outcome = match kind {
+        KindArg::Units => match read_file::<Units>(&bytes) {
+            Ok(records) => {
+                let names = ColumnNames::read::<Units>(&bytes);
+                Store::import_units(&mut tx, &records, &names.get("parent")).await?
+            }
+            Err(problems) => Err(problems),
+        },
+        KindArg::People => match read_file::<People>(&bytes) {
+            Ok(records) => {
+                let names = ColumnNames::read::<People>(&bytes);
+                Store::import_people(&mut tx, &records, |c| names.get(c)).await?
+            }
+            Err(problems) => Err(problems),
+        },
+    };
+    let summary = match outcome {
         Ok(s) => s,
         Err(problems) => {
             report(file, &problems);
@@ -107,11 +117,36 @@ pub async fn import(store: &Store, kind: KindArg, file: &Path, dry_run: bool) ->
     Ok(ExitCode::SUCCESS)
 }
 
-/// How the file names a column (for messages), if it has it.
-fn header_name(bytes: &[u8], code: &str) -> Option<String> {
-    let (text, _) = mamori_domain::interchange::decode::decode(bytes).ok()?;
-    let table = mamori_domain::interchange::table::read_csv(&text, Units::COLUMNS).ok()?;
-    table.has(code).then(|| table.column_name(code))
+/// How a file names its columns (for messages); declared labels for absent ones.
+struct ColumnNames {
+    table: Option<mamori_domain::interchange::table::Table>,
+    columns: &'static [mamori_domain::interchange::table::ColumnSpec],
+}
+
+impl ColumnNames {
+    fn read<K: Kind>(bytes: &[u8]) -> ColumnNames {
+        let table = mamori_domain::interchange::decode::decode(bytes)
+            .ok()
+            .and_then(|(text, _)| {
+                mamori_domain::interchange::table::read_csv(&text, K::COLUMNS).ok()
+            });
+        ColumnNames {
+            table,
+            columns: K::COLUMNS,
+        }
+    }
+
+    fn get(&self, code: &str) -> String {
+        match &self.table {
+            Some(t) => t.column_name(code),
+            None => self
+                .columns
+                .iter()
+                .find(|c| c.code == code)
+                .map_or(code, |c| c.label)
+                .to_owned(),
+        }
+    }
 }
 
 /// `mamori export KIND …`.
@@ -123,48 +158,91 @@ pub async fn export(
     header: HeaderArg,
     output: Option<&Path>,
 ) -> Result<ExitCode> {
-    let KindArg::Units = kind;
-    let records: Vec<UnitRecord> = store
-        .units()
-        .await?
-        .into_iter()
-        .map(|u| UnitRecord {
-            code: u.code,
-            name: u.name,
-            parent: u.parent,
-            in_scope: u.in_scope,
-        })
-        .collect();
-    let bytes = match format {
-        FormatArg::Json => {
-            let mut b = serde_json::to_vec_pretty(&write_json::<Units>(&records))?;
-            b.push(b'\n');
-            b
+    // JSON always carries codes.
+    let labels = header == HeaderArg::Labels && format == FormatArg::Csv;
+    let bytes = match kind {
+        KindArg::Units => {
+            let records: Vec<UnitRecord> = store
+                .units()
+                .await?
+                .into_iter()
+                .map(|u| UnitRecord {
+                    code: u.code,
+                    name: u.name,
+                    parent: u.parent,
+                    in_scope: u.in_scope,
+                })
+                .collect();
+            render::<Units>(&records, format, encoding, labels)?
         }
-        FormatArg::Csv => {
-            let text = write_csv::<Units>(&records, header == HeaderArg::Labels)
-                .map_err(anyhow::Error::msg)?;
-            match encoding {
-                EncodingArg::Utf8 => text.into_bytes(),
-                EncodingArg::Cp932 => match to_cp932(&text) {
-                    Ok(b) => b,
-                    Err(chars) => {
-                        let list: String = chars
-                            .iter()
-                            .collect::<Vec<_>>()
-                            .iter()
-                            .map(|c| format!("「{c}」"))
-                            .collect();
-                        bail!("{}", say_args("cli-export-cp932", &[("chars", list)]));
-                    }
-                },
+        KindArg::People => {
+            let categories = store.categories().await?;
+            let mut records: Vec<PersonRecord> = Vec::new();
+            let mut offset = 0;
+            loop {
+                let filter = mamori_store::PeopleFilter::default();
+                let (page, total) = store.people_page(&filter, 1000, offset).await?;
+                let done = page.is_empty() || offset + page.len() as i64 >= total;
+                offset += page.len() as i64;
+                for p in page {
+                    let category = match categories.iter().find(|c| c.code == p.category) {
+                        Some(c) if labels => c.label_ja.clone(),
+                        _ => p.category.clone(),
+                    };
+                    let date = |d: &Option<String>| {
+                        d.as_deref()
+                            .and_then(|d| mamori_domain::wareki::parse_date(d).ok())
+                    };
+                    records.push(PersonRecord {
+                        staff_id: p.staff_id.clone(),
+                        name: p.name.clone(),
+                        kana: p.kana.clone(),
+                        unit: p.unit.clone(),
+                        category,
+                        email: p.email.clone(),
+                        roles: Some(parse_roles(&p.roles.join(";"))),
+                        joined_on: date(&p.joined_on),
+                        left_on: date(&p.left_on),
+                    });
+                }
+                if done {
+                    break;
+                }
             }
+            render::<People>(&records, format, encoding, labels)?
         }
     };
     match output {
         Some(path) => std::fs::write(path, &bytes).with_context(|| path.display().to_string())?,
         None => std::io::stdout().write_all(&bytes)?,
     }
-    let _ = say;
     Ok(ExitCode::SUCCESS)
+}
+
+fn render<K: Kind>(
+    records: &[K::Record],
+    format: FormatArg,
+    encoding: EncodingArg,
+    labels: bool,
+) -> Result<Vec<u8>> {
+    Ok(match format {
+        FormatArg::Json => {
+            let mut b = serde_json::to_vec_pretty(&write_json::<K>(records))?;
+            b.push(b'\n');
+            b
+        }
+        FormatArg::Csv => {
+            let text = write_csv::<K>(records, labels).map_err(anyhow::Error::msg)?;
+            match encoding {
+                EncodingArg::Utf8 => text.into_bytes(),
+                EncodingArg::Cp932 => match to_cp932(&text) {
+                    Ok(b) => b,
+                    Err(chars) => {
+                        let list: String = chars.iter().map(|c| format!("「{c}」")).collect();
+                        bail!("{}", say_args("cli-export-cp932", &[("chars", list)]));
+                    }
+                },
+            }
+        }
+    })
 }

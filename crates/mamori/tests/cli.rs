@@ -564,3 +564,108 @@ fn units_import_refuses_bad_files_naming_file_line_and_column() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn people_import_resolves_references_and_round_trips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(mamori(dir.path(), &["migrate"]).status.success());
+    let units =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/units.cp932.csv");
+    let people =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/people.cp932.csv");
+    // The people sample refers to general-affairs, which the units sample brings.
+    let out = mamori(
+        dir.path(),
+        &["import", "people", people.to_str().expect("p")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(":3: 所属: 指定された組織が見つかりません。 (general-affairs)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        mamori(dir.path(), &["import", "units", units.to_str().expect("p")])
+            .status
+            .success()
+    );
+    let out = mamori(
+        dir.path(),
+        &["import", "people", people.to_str().expect("p")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("追加 3 件"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = mamori(dir.path(), &["export", "people", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let items = json["items"].as_array().expect("items");
+    let ito = items
+        .iter()
+        .find(|p| p["staff_id"] == "S102")
+        .expect("S102");
+    assert_eq!(ito["category"], "dispatched");
+    assert_eq!(ito["roles"][0], "auditor@audit_office");
+    assert_eq!(ito["left_on"], "2026-03-31");
+    let nagasaki = items
+        .iter()
+        .find(|p| p["staff_id"] == "S101")
+        .expect("S101");
+    assert_eq!(nagasaki["name"], "長﨑 悠");
+    assert_eq!(nagasaki["joined_on"], "2025-04-01");
+
+    // Export with labels in CP932, import again: nothing changes.
+    let file = dir.path().join("people.csv");
+    assert!(mamori(
+        dir.path(),
+        &[
+            "export",
+            "people",
+            "--encoding",
+            "cp932",
+            "-o",
+            file.to_str().expect("p")
+        ]
+    )
+    .status
+    .success());
+    let out = mamori(dir.path(), &["import", "people", file.to_str().expect("p")]);
+    assert!(
+        text(&out.stdout).contains("追加 0 件、更新 0 件、変更なし 3 件"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Roles become exactly what the file says.
+    std::fs::write(&file, "職員番号,氏名,所属,任用区分,役割\r\nS101,長﨑 悠,general-affairs,会計年度任用職員,unit_manager@general-affairs;nosuch\r\n").expect("w");
+    let out = mamori(dir.path(), &["import", "people", file.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(":2: 役割: ") && text(&out.stderr).contains("nosuch"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(&file, "職員番号,氏名,所属,任用区分,役割\r\nS101,長﨑 悠,general-affairs,会計年度任用職員,unit_manager@general-affairs\r\n").expect("w");
+    let out = mamori(dir.path(), &["import", "people", file.to_str().expect("p")]);
+    assert!(
+        text(&out.stdout).contains("更新 1 件"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = mamori(dir.path(), &["export", "people", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let s101 = json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["staff_id"] == "S101")
+        .cloned()
+        .expect("S101");
+    assert_eq!(
+        s101["roles"],
+        serde_json::json!(["unit_manager@general-affairs"])
+    );
+}

@@ -5,6 +5,7 @@
 pub mod decode;
 mod formula;
 pub mod kind;
+pub mod people;
 pub mod table;
 pub mod units;
 pub mod values;

@@ -290,3 +290,4 @@ import-bad-boolean = Not a yes/no value (true/false, 有/無, ○/×, はい/い
 cli-import-dry-run = Checked only (nothing written): { $added } to add, { $updated } to update, { $unchanged } unchanged
 cli-import-done = Imported: { $added } added, { $updated } updated, { $unchanged } unchanged
 cli-export-cp932 = These characters cannot be written in Shift_JIS (CP932): { $chars }. Export as UTF-8 instead.
+import-ambiguous-unit = Several units have this name; use the unit code

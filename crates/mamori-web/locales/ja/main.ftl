@@ -290,3 +290,4 @@ import-bad-boolean = 真偽値として読めません（true/false、有/無、
 cli-import-dry-run = 確認のみ（書き込みなし）: 追加 { $added } 件、更新 { $updated } 件、変更なし { $unchanged } 件
 cli-import-done = 取り込みました: 追加 { $added } 件、更新 { $updated } 件、変更なし { $unchanged } 件
 cli-export-cp932 = Shift_JIS（CP932）で表せない文字があります: { $chars }。UTF-8 で出力してください。
+import-ambiguous-unit = 同じ名称の組織が複数あります。組織コードで指定してください

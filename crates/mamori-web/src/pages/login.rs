@@ -248,9 +248,14 @@ pub async fn submit(ctx: Ctx, Form(form): Form<LoginForm>) -> AppResult<Response
     let password_ok = credentials::verify_password_blocking(form.password.clone(), hash).await;
     let active = match &user {
         Some(u) if !u.disabled => match u.person_id {
-            Some(pid) => !ctx.state.store.person(pid).await?.is_some_and(|p| {
-                crate::session::person_has_left(&p, &ctx.settings, OffsetDateTime::now_utc())
-            }),
+            Some(pid) => {
+                let left_on = ctx.state.store.person(pid).await?.and_then(|p| p.left_on);
+                !crate::session::has_left(
+                    left_on.as_deref(),
+                    &ctx.settings,
+                    OffsetDateTime::now_utc(),
+                )
+            }
             None => true,
         },
         _ => false,
