@@ -6,13 +6,18 @@
 use crate::error::{AppError, AppResult};
 use crate::session::DataVersion;
 use crate::session::Principal;
+use crate::view::Ctx;
 use crate::AppState;
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::{OriginalUri, Query, State};
+use axum::http::StatusCode;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use mamori_domain::authz::Target;
 use mamori_domain::permission::Permission;
+use mamori_store::Store;
 use mamori_store::{PeopleFilter, PersonRow, UnitRow};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -22,8 +27,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Mamori API", version = "1", description = "Mamori (守り) ISMS for Japanese local governments."),
-    paths(list_units, list_people),
-    components(schemas(UnitList, PersonList, UnitRow, PersonRow, ErrorBody, ErrorDetail)),
+    paths(list_units, get_unit, create_unit, update_unit, list_people),
+    components(schemas(UnitList, UnitWrite, PersonList, UnitRow, PersonRow, ErrorBody, ErrorDetail, FieldProblem)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -61,6 +66,46 @@ pub struct ErrorDetail {
     pub code: String,
     /// A message for people, in the user's language.
     pub message: String,
+    /// For `invalid`: the problem with each field.
+    pub fields: Option<Vec<FieldProblem>>,
+}
+
+/// A problem with one field of a request body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The field.
+    pub field: String,
+    /// What is wrong, in the user's language.
+    pub message: String,
+}
+
+/// A unit to create, or a unit's new state.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UnitWrite {
+    /// Stable code (`a-z`, `0-9`, `_`, `-`, `.`).
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// The parent unit's code; absent or null for a top-level unit.
+    pub parent: Option<String>,
+    /// In the policy's scope (default true).
+    #[serde(default = "yes")]
+    pub in_scope: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl UnitWrite {
+    fn form(&self) -> crate::pages::units::UnitForm {
+        crate::pages::units::UnitForm {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            parent: self.parent.clone().unwrap_or_default(),
+            in_scope: self.in_scope.then(|| "on".to_owned()),
+        }
+    }
 }
 
 /// Paging parameters.
@@ -196,6 +241,66 @@ where
         body,
     )
         .into_response())
+}
+
+/// One unit by code.
+#[utoipa::path(get, path = "/api/v1/units/{code}", params(("code" = String, Path, description = "Unit code")),
+    responses((status = 200, body = UnitRow), (status = 404, body = ErrorBody)))]
+pub async fn get_unit(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> AppResult<Json<UnitRow>> {
+    Ok(Json(
+        state
+            .store
+            .unit_by_code(&code)
+            .await?
+            .ok_or(AppError::NotFound)?,
+    ))
+}
+
+fn invalid(errors: crate::view::FormErrors) -> AppError {
+    AppError::Invalid(errors.0.into_iter().map(|e| (e.field, e.message)).collect())
+}
+
+/// Create a unit (needs `units.manage` on the parent, or organisation-wide for a top-level unit).
+#[utoipa::path(post, path = "/api/v1/units", request_body = UnitWrite,
+    responses((status = 201, body = UnitRow), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_unit(ctx: Ctx, Json(body): Json<UnitWrite>) -> AppResult<Response> {
+    let p = ctx.principal()?.clone();
+    let input = crate::pages::units::validate(&ctx, &body.form(), None)
+        .await?
+        .map_err(invalid)?;
+    let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
+    let unit = Store::create_unit(&mut tx, &input).await?;
+    ctx.state.commit(tx).await?;
+    Ok((StatusCode::CREATED, Json(unit)).into_response())
+}
+
+/// Replace a unit's fields (needs `units.manage` on the unit).
+#[utoipa::path(put, path = "/api/v1/units/{code}", request_body = UnitWrite, params(("code" = String, Path, description = "Unit code")),
+    responses((status = 200, body = UnitRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_unit(
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Json(body): Json<UnitWrite>,
+) -> AppResult<Json<UnitRow>> {
+    let p = ctx.principal()?.clone();
+    let unit = ctx
+        .state
+        .store
+        .unit_by_code(&code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lineage = ctx.state.store.unit_lineage(unit.id).await?;
+    p.require(Permission::UnitsManage, &Target::Unit { lineage: &lineage })?;
+    let input = crate::pages::units::validate(&ctx, &body.form(), Some(unit.parent.clone()))
+        .await?
+        .map_err(invalid)?;
+    let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
+    let updated = Store::update_unit(&mut tx, unit.id, &input).await?;
+    ctx.state.commit(tx).await?;
+    Ok(Json(updated))
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub struct ErrorInfo {
     pub message_id: &'static str,
     /// Extra detail safe to show (a field name, a limit).
     pub detail: Option<String>,
+    /// Problems with named fields (already in the user's language).
+    pub fields: Vec<(String, String)>,
 }
 
 /// A handler's error.
@@ -41,6 +43,8 @@ pub enum AppError {
     Conflict(&'static str, String),
     /// Something failed on our side (logged, not shown).
     Internal(String),
+    /// Input with problems in named fields (field, message in the user's language).
+    Invalid(Vec<(String, String)>),
 }
 
 impl std::fmt::Display for AppError {
@@ -89,12 +93,23 @@ impl AppError {
                 "error-internal",
                 None,
             ),
+            AppError::Invalid(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "form-has-errors",
+                None,
+            ),
+        };
+        let fields = match self {
+            AppError::Invalid(f) => f.clone(),
+            _ => Vec::new(),
         };
         ErrorInfo {
             status,
             code,
             message_id,
             detail,
+            fields,
         }
     }
 }
@@ -132,6 +147,7 @@ fn info_for_status(status: StatusCode) -> ErrorInfo {
         code,
         message_id,
         detail: None,
+        fields: Vec::new(),
     }
 }
 
@@ -177,7 +193,15 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         None => tr(lang, info.message_id),
     };
     let mut out = if is_api {
-        let body = serde_json::json!({"error": {"code": info.code, "message": message}});
+        let mut error = serde_json::json!({"code": info.code, "message": message});
+        if !info.fields.is_empty() {
+            error["fields"] = info
+                .fields
+                .iter()
+                .map(|(field, message)| serde_json::json!({"field": field, "message": message}))
+                .collect();
+        }
+        let body = serde_json::json!({ "error": error });
         (info.status, axum::Json(body)).into_response()
     } else {
         let page = crate::view::ErrorPage::new(lang, info.status, &message);

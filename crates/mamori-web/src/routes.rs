@@ -137,6 +137,17 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/admin/audit", Access::Permission(P::AuditRead)),
     r("GET", "/admin/audit.csv", Access::Permission(P::AuditRead)),
     r("GET", "/api/v1/units", Access::Permission(P::UnitsRead)),
+    r("POST", "/api/v1/units", Access::Permission(P::UnitsManage)),
+    r(
+        "GET",
+        "/api/v1/units/{code}",
+        Access::Permission(P::UnitsRead),
+    ),
+    r(
+        "PUT",
+        "/api/v1/units/{code}",
+        Access::Permission(P::UnitsManage),
+    ),
     r("GET", "/api/v1/people", Access::Permission(P::PeopleRead)),
 ];
 
@@ -219,7 +230,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(pages::audit::list))
         .route("/admin/audit.csv", get(pages::audit::export_csv))
         .route("/api/v1/openapi.json", get(api::openapi_json))
-        .route("/api/v1/units", get(api::list_units))
+        .route("/api/v1/units", get(api::list_units).post(api::create_unit))
+        .route(
+            "/api/v1/units/{code}",
+            get(api::get_unit).put(api::update_unit),
+        )
         .route("/api/v1/people", get(api::list_people))
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
         .fallback(fallback)

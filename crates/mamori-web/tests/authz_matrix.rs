@@ -109,7 +109,10 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("POST", "/logout") => LoggedIn,
         (_, p) if p.starts_with("/account") => LoggedIn,
         ("GET", "/") => LoggedIn,
-        ("GET", "/admin/units" | "/api/v1/units") => Anywhere("units.read"),
+        ("GET", "/admin/units" | "/api/v1/units" | "/api/v1/units/{code}") => {
+            Anywhere("units.read")
+        }
+        ("POST", "/api/v1/units") | ("PUT", "/api/v1/units/{code}") => OnTarget(&["units.manage"]),
         // The organisation tree is not secret: everyone may see every unit.
         ("GET", "/admin/units/{id}") => Anywhere("units.read"),
         ("GET", "/admin/units/new") => Anywhere("units.manage"),
@@ -254,7 +257,8 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                     let mut path = route
                         .path
                         .replace("{file}", "app.css")
-                        .replace("{assignment}", "0");
+                        .replace("{assignment}", "0")
+                        .replace("{code}", &unit.code);
                     if path.starts_with("/admin/units/{id}") {
                         path = path.replace("{id}", &unit.id.to_string());
                     } else if path.starts_with("/admin/people/{id}") {
@@ -278,6 +282,18 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                     let (head_before, _) = app.store().audit_head().await.expect("h");
                     let res = if route.method == "GET" {
                         client.get_with(&path, &[("authorization", &auth)]).await
+                    } else if route.path.starts_with("/api/") {
+                        let body = match route.path {
+                            "/api/v1/units" => {
+                                serde_json::json!({"code": format!("api-{counter}"), "name": "新", "parent": unit.code})
+                            }
+                            _ => {
+                                serde_json::json!({"code": unit.code, "name": format!("改{counter}"), "parent": unit.parent})
+                            }
+                        };
+                        client
+                            .send_json(route.method, &path, &body, &[("authorization", &auth)])
+                            .await
                     } else {
                         let fields: Vec<(&str, String)> = match route.path {
                             "/admin/units" => vec![

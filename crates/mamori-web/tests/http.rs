@@ -952,3 +952,98 @@ both!(a_leavers_api_token_stops_working, |pg: bool| async move {
     );
     app.close().await;
 });
+
+both!(
+    units_api_creates_and_updates_with_json_errors,
+    |pg: bool| async move {
+        let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+        let user = app
+            .add_user("unitsapi", "secretariat", &["chief_officer@secretariat"])
+            .await;
+        let (token, prefix) = mamori_web::credentials::new_api_token();
+        let mut tx = app
+            .store()
+            .begin(mamori_store::Actor::system())
+            .await
+            .expect("b");
+        mamori_store::Store::create_token(
+            &mut tx,
+            &user,
+            "ci",
+            &mamori_web::credentials::sha256_hex(&token),
+            &prefix,
+            false,
+            None,
+        )
+        .await
+        .expect("t");
+        tx.commit().await.expect("c");
+        let auth = format!("Bearer {token}");
+        let h = [("authorization", auth.as_str())];
+        let mut c = app.client();
+        let res = c
+            .send_json(
+                "POST",
+                "/api/v1/units",
+                &serde_json::json!({"code": "soumu", "name": "総務課", "parent": "secretariat"}),
+                &h,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        assert_eq!(res.json()["parent"], "secretariat");
+        let res = c
+            .send_json(
+                "POST",
+                "/api/v1/units",
+                &serde_json::json!({"code": "Bad Code", "name": "", "parent": "secretariat"}),
+                &h,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<String> = res.json()["error"]["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| f["field"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(fields, ["code", "name"]);
+        let res = c
+            .send_json(
+                "POST",
+                "/api/v1/units",
+                &serde_json::json!({"code": "soumu", "name": "again", "parent": "secretariat"}),
+                &h,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+        // A unit outside the grant cannot be the parent.
+        let res = c
+            .send_json(
+                "POST",
+                "/api/v1/units",
+                &serde_json::json!({"code": "x", "name": "x", "parent": "audit_office"}),
+                &h,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        let res = c.send_json("PUT", "/api/v1/units/soumu", &serde_json::json!({"code": "soumu", "name": "総務課（改）", "parent": "secretariat", "in_scope": false}), &h).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.json()["in_scope"], false);
+        let res = c.get_with("/api/v1/units/soumu", &h).await;
+        assert_eq!(res.json()["name"], "総務課（改）");
+        let res = c.get_with("/api/v1/units/nope", &h).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND);
+        // Malformed JSON is a JSON error too.
+        let res = c
+            .send_json(
+                "POST",
+                "/api/v1/units",
+                &serde_json::json!("not an object"),
+                &h,
+            )
+            .await;
+        assert!(res.status.is_client_error());
+        assert!(res.json()["error"]["code"].is_string(), "{}", res.body);
+        app.close().await;
+    }
+);

@@ -36,12 +36,12 @@ struct FormPage {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct UnitForm {
     #[serde(default)]
-    code: String,
+    pub(crate) code: String,
     #[serde(default)]
-    name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    parent: String,
-    in_scope: Option<String>,
+    pub(crate) parent: String,
+    pub(crate) in_scope: Option<String>,
 }
 
 /// GET `/admin/units`.
@@ -120,7 +120,7 @@ pub async fn edit_form(ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
 /// Parses and checks the form; authorizes the parent. Returns the input or the errors.
 ///
 /// `current_parent` is the unit's parent when editing: keeping it needs no permission on it.
-async fn validate(
+pub(crate) async fn validate(
     ctx: &Ctx,
     form: &UnitForm,
     current_parent: Option<Option<String>>,

@@ -297,6 +297,26 @@ impl Client {
             .await
     }
 
+    pub async fn send_json(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &serde_json::Value,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "mamori.test")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, self.cookie_header());
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        self.send(b.body(Body::from(body.to_string())).expect("req"))
+            .await
+    }
+
     pub async fn post_raw(
         &mut self,
         path: &str,
