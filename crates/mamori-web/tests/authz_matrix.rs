@@ -229,20 +229,7 @@ async fn every_route_for_every_role_on_own_and_other_units() {
             };
             let specs: Vec<&str> = spec.iter().map(String::as_str).collect();
             let user = app.add_user(&username, "own-unit", &specs).await;
-            let (token, prefix) = mamori_web::credentials::new_api_token();
-            let mut tx = app.store().begin(Actor::system()).await.expect("b");
-            Store::create_token(
-                &mut tx,
-                &user,
-                "matrix",
-                &mamori_web::credentials::sha256_hex(&token),
-                &prefix,
-                false,
-                None,
-            )
-            .await
-            .expect("t");
-            tx.commit().await.expect("c");
+            let (_, token) = app.token(&user, false).await;
             let auth = format!("Bearer {token}");
             let mut client = app.client();
 

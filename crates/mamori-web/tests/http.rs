@@ -465,24 +465,7 @@ both!(
             .await
             .expect("q")
             .expect("u");
-        let (token, prefix) = mamori_web::credentials::new_api_token();
-        let mut tx = app
-            .store()
-            .begin(mamori_store::Actor::system())
-            .await
-            .expect("b");
-        mamori_store::Store::create_token(
-            &mut tx,
-            &user,
-            "ci",
-            &mamori_web::credentials::sha256_hex(&token),
-            &prefix,
-            true,
-            None,
-        )
-        .await
-        .expect("t");
-        tx.commit().await.expect("c");
+        let (_, token) = app.token(&user, true).await;
         let mut c = app.client();
         let auth = format!("Bearer {token}");
         let res = c
@@ -778,31 +761,7 @@ both!(a_person_who_has_left_cannot_log_in, |pg: bool| async move {
     let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
     app.no_mfa_policy().await;
     let user = app.add_user("leaver", "secretariat", &[]).await;
-    let person = app
-        .store()
-        .person(user.person_id.expect("linked"))
-        .await
-        .expect("q")
-        .expect("p");
-    let mut tx = app
-        .store()
-        .begin(mamori_store::Actor::system())
-        .await
-        .expect("b");
-    let input = mamori_store::PersonInput {
-        staff_id: person.staff_id.clone(),
-        name: person.name.clone(),
-        kana: String::new(),
-        unit_id: person.unit_id,
-        category: person.category.clone(),
-        email: String::new(),
-        joined_on: None,
-        left_on: Some("2020-03-31".into()),
-    };
-    mamori_store::Store::update_person(&mut tx, person.id, &input)
-        .await
-        .expect("update");
-    tx.commit().await.expect("c");
+    app.set_left_on(&user, "2020-03-31").await;
     let mut c = app.client();
     c.get("/login").await;
     let res = c
@@ -819,24 +778,7 @@ both!(
         let user = app
             .add_user("cache", "secretariat", &["unit_manager@secretariat"])
             .await;
-        let (token, prefix) = mamori_web::credentials::new_api_token();
-        let mut tx = app
-            .store()
-            .begin(mamori_store::Actor::system())
-            .await
-            .expect("b");
-        let row = mamori_store::Store::create_token(
-            &mut tx,
-            &user,
-            "ci",
-            &mamori_web::credentials::sha256_hex(&token),
-            &prefix,
-            false,
-            None,
-        )
-        .await
-        .expect("t");
-        tx.commit().await.expect("c");
+        let (row, token) = app.token(&user, false).await;
         let mut c = app.client();
         let auth = format!("Bearer {token}");
         for _ in 0..3 {
@@ -893,24 +835,7 @@ both!(a_leavers_api_token_stops_working, |pg: bool| async move {
     let user = app
         .add_user("tokenleaver", "secretariat", &["unit_manager@secretariat"])
         .await;
-    let (token, prefix) = mamori_web::credentials::new_api_token();
-    let mut tx = app
-        .store()
-        .begin(mamori_store::Actor::system())
-        .await
-        .expect("b");
-    mamori_store::Store::create_token(
-        &mut tx,
-        &user,
-        "ci",
-        &mamori_web::credentials::sha256_hex(&token),
-        &prefix,
-        false,
-        None,
-    )
-    .await
-    .expect("t");
-    tx.commit().await.expect("c");
+    let (_, token) = app.token(&user, false).await;
     let mut c = app.client();
     let auth = format!("Bearer {token}");
     assert_eq!(
@@ -919,31 +844,7 @@ both!(a_leavers_api_token_stops_working, |pg: bool| async move {
             .status,
         StatusCode::OK
     );
-    let person = app
-        .store()
-        .person(user.person_id.expect("p"))
-        .await
-        .expect("q")
-        .expect("p");
-    let mut tx = app
-        .store()
-        .begin(mamori_store::Actor::system())
-        .await
-        .expect("b");
-    let input = mamori_store::PersonInput {
-        staff_id: person.staff_id.clone(),
-        name: person.name.clone(),
-        kana: String::new(),
-        unit_id: person.unit_id,
-        category: person.category.clone(),
-        email: String::new(),
-        joined_on: None,
-        left_on: Some("2021-03-31".into()),
-    };
-    mamori_store::Store::update_person(&mut tx, person.id, &input)
-        .await
-        .expect("update");
-    tx.commit().await.expect("c");
+    app.set_left_on(&user, "2021-03-31").await;
     assert_eq!(
         c.get_with("/api/v1/units", &[("authorization", &auth)])
             .await
@@ -960,24 +861,7 @@ both!(
         let user = app
             .add_user("unitsapi", "secretariat", &["chief_officer@secretariat"])
             .await;
-        let (token, prefix) = mamori_web::credentials::new_api_token();
-        let mut tx = app
-            .store()
-            .begin(mamori_store::Actor::system())
-            .await
-            .expect("b");
-        mamori_store::Store::create_token(
-            &mut tx,
-            &user,
-            "ci",
-            &mamori_web::credentials::sha256_hex(&token),
-            &prefix,
-            false,
-            None,
-        )
-        .await
-        .expect("t");
-        tx.commit().await.expect("c");
+        let (_, token) = app.token(&user, false).await;
         let auth = format!("Bearer {token}");
         let h = [("authorization", auth.as_str())];
         let mut c = app.client();

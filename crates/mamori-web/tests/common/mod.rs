@@ -199,6 +199,54 @@ impl TestApp {
         user
     }
 
+    /// A new API token for `user` (row and secret).
+    pub async fn token(
+        &self,
+        user: &mamori_store::UserRow,
+        read_only: bool,
+    ) -> (mamori_store::ApiTokenRow, String) {
+        let (token, prefix) = mamori_web::credentials::new_api_token();
+        let mut tx = self.store().begin(Actor::system()).await.expect("begin");
+        let row = Store::create_token(
+            &mut tx,
+            user,
+            "test",
+            &mamori_web::credentials::sha256_hex(&token),
+            &prefix,
+            read_only,
+            None,
+        )
+        .await
+        .expect("token");
+        tx.commit().await.expect("commit");
+        (row, token)
+    }
+
+    /// Records a 離任日 for the person behind `user`.
+    pub async fn set_left_on(&self, user: &mamori_store::UserRow, date: &str) {
+        let person = self
+            .store()
+            .person(user.person_id.expect("linked"))
+            .await
+            .expect("q")
+            .expect("person");
+        let input = PersonInput {
+            staff_id: person.staff_id.clone(),
+            name: person.name.clone(),
+            kana: person.kana.clone(),
+            unit_id: person.unit_id,
+            category: person.category.clone(),
+            email: person.email.clone(),
+            joined_on: person.joined_on.clone(),
+            left_on: Some(date.to_owned()),
+        };
+        let mut tx = self.store().begin(Actor::system()).await.expect("begin");
+        Store::update_person(&mut tx, person.id, &input)
+            .await
+            .expect("update");
+        tx.commit().await.expect("commit");
+    }
+
     /// Turns the MFA requirement off (for tests about other things).
     pub async fn no_mfa_policy(&self) {
         let before = self.store().settings().await.expect("settings");
