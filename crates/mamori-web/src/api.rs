@@ -27,8 +27,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Mamori API", version = "1", description = "Mamori (守り) ISMS for Japanese local governments."),
-    paths(list_units, get_unit, create_unit, update_unit, list_people),
-    components(schemas(UnitList, UnitWrite, PersonList, UnitRow, PersonRow, ErrorBody, ErrorDetail, FieldProblem)),
+    paths(list_units, get_unit, create_unit, update_unit, list_people, get_person, create_person, update_person),
+    components(schemas(UnitList, UnitWrite, PersonWrite, PersonList, UnitRow, PersonRow, ErrorBody, ErrorDetail, FieldProblem)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -299,6 +299,102 @@ pub async fn update_unit(
         .map_err(invalid)?;
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
     let updated = Store::update_unit(&mut tx, unit.id, &input).await?;
+    ctx.state.commit(tx).await?;
+    Ok(Json(updated))
+}
+
+/// A person to create, or a person's new state. Dates accept 西暦 and 和暦 (`R8.4.1`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PersonWrite {
+    /// 職員番号.
+    pub staff_id: String,
+    /// 氏名.
+    pub name: String,
+    /// ふりがな.
+    #[serde(default)]
+    pub kana: String,
+    /// The unit's code.
+    pub unit: String,
+    /// Employment category code.
+    pub category: String,
+    /// E-mail.
+    #[serde(default)]
+    pub email: String,
+    /// 着任日.
+    pub joined_on: Option<String>,
+    /// 離任日 (a person who has left loses access).
+    pub left_on: Option<String>,
+}
+
+impl PersonWrite {
+    fn form(&self) -> crate::pages::people::PersonForm {
+        crate::pages::people::PersonForm {
+            staff_id: self.staff_id.clone(),
+            name: self.name.clone(),
+            kana: self.kana.clone(),
+            unit: self.unit.clone(),
+            category: self.category.clone(),
+            email: self.email.clone(),
+            joined_on: self.joined_on.clone().unwrap_or_default(),
+            left_on: self.left_on.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The person with a staff id, if the caller may read people of their unit (404 otherwise).
+async fn person_by_staff_id(
+    ctx: &Ctx,
+    staff_id: &str,
+) -> AppResult<(PersonRow, Vec<mamori_domain::UnitId>)> {
+    let person = ctx
+        .state
+        .store
+        .person_by_staff_id(staff_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::pages::people::visible_person(ctx, person.id.0).await
+}
+
+/// One person by staff id.
+#[utoipa::path(get, path = "/api/v1/people/{staff_id}", params(("staff_id" = String, Path, description = "職員番号")),
+    responses((status = 200, body = PersonRow), (status = 404, body = ErrorBody)))]
+pub async fn get_person(ctx: Ctx, Path(staff_id): Path<String>) -> AppResult<Json<PersonRow>> {
+    Ok(Json(person_by_staff_id(&ctx, &staff_id).await?.0))
+}
+
+/// Register a person (needs `people.manage` on the unit).
+#[utoipa::path(post, path = "/api/v1/people", request_body = PersonWrite,
+    responses((status = 201, body = PersonRow), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_person(ctx: Ctx, Json(body): Json<PersonWrite>) -> AppResult<Response> {
+    let p = ctx.principal()?.clone();
+    let input = crate::pages::people::validate(&ctx, &body.form())
+        .await?
+        .map_err(invalid)?;
+    let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
+    let person = Store::create_person(&mut tx, &input).await?;
+    ctx.state.commit(tx).await?;
+    Ok((StatusCode::CREATED, Json(person)).into_response())
+}
+
+/// Replace a person's fields (needs `people.manage` on their unit and on the new one).
+#[utoipa::path(put, path = "/api/v1/people/{staff_id}", request_body = PersonWrite, params(("staff_id" = String, Path, description = "職員番号")),
+    responses((status = 200, body = PersonRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_person(
+    ctx: Ctx,
+    Path(staff_id): Path<String>,
+    Json(body): Json<PersonWrite>,
+) -> AppResult<Json<PersonRow>> {
+    let p = ctx.principal()?.clone();
+    let (person, lineage) = person_by_staff_id(&ctx, &staff_id).await?;
+    p.require(
+        Permission::PeopleManage,
+        &Target::Unit { lineage: &lineage },
+    )?;
+    let input = crate::pages::people::validate(&ctx, &body.form())
+        .await?
+        .map_err(invalid)?;
+    let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
+    let updated = Store::update_person(&mut tx, person.id, &input).await?;
     ctx.state.commit(tx).await?;
     Ok(Json(updated))
 }

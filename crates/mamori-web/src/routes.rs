@@ -149,6 +149,21 @@ pub const ROUTES: &[RouteSpec] = &[
         Access::Permission(P::UnitsManage),
     ),
     r("GET", "/api/v1/people", Access::Permission(P::PeopleRead)),
+    r(
+        "POST",
+        "/api/v1/people",
+        Access::Permission(P::PeopleManage),
+    ),
+    r(
+        "GET",
+        "/api/v1/people/{staff_id}",
+        Access::Permission(P::PeopleRead),
+    ),
+    r(
+        "PUT",
+        "/api/v1/people/{staff_id}",
+        Access::Permission(P::PeopleManage),
+    ),
 ];
 
 /// The decision for a method and matched path, if the route is known.
@@ -235,7 +250,14 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/units/{code}",
             get(api::get_unit).put(api::update_unit),
         )
-        .route("/api/v1/people", get(api::list_people))
+        .route(
+            "/api/v1/people",
+            get(api::list_people).post(api::create_person),
+        )
+        .route(
+            "/api/v1/people/{staff_id}",
+            get(api::get_person).put(api::update_person),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(

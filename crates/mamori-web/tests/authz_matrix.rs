@@ -118,6 +118,9 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("GET", "/admin/units/new") => Anywhere("units.manage"),
         ("POST", "/admin/units") | ("POST", "/admin/units/{id}") => OnTarget(&["units.manage"]),
         ("GET", "/admin/people" | "/api/v1/people") => Anywhere("people.read"),
+        ("GET", "/api/v1/people/{staff_id}") => OnTarget(&["people.read"]),
+        ("POST", "/api/v1/people") => OnTarget(&["people.manage"]),
+        ("PUT", "/api/v1/people/{staff_id}") => OnTarget(&["people.read", "people.manage"]),
         ("GET", "/admin/people/new") => Anywhere("people.manage"),
         ("GET", "/admin/people/{id}") => OnTarget(&["people.read"]),
         ("POST", "/admin/people") => OnTarget(&["people.manage"]),
@@ -245,7 +248,8 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                         .path
                         .replace("{file}", "app.css")
                         .replace("{assignment}", "0")
-                        .replace("{code}", &unit.code);
+                        .replace("{code}", &unit.code)
+                        .replace("{staff_id}", &person.staff_id);
                     if path.starts_with("/admin/units/{id}") {
                         path = path.replace("{id}", &unit.id.to_string());
                     } else if path.starts_with("/admin/people/{id}") {
@@ -274,6 +278,12 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             "/api/v1/units" => {
                                 serde_json::json!({"code": format!("api-{counter}"), "name": "新", "parent": unit.code})
                             }
+                            "/api/v1/people" => serde_json::json!({
+                                "staff_id": format!("A{counter}"), "name": "新人", "unit": unit.code, "category": "regular"
+                            }),
+                            "/api/v1/people/{staff_id}" => serde_json::json!({
+                                "staff_id": person.staff_id, "name": format!("改名{counter}"), "unit": person.unit, "category": "regular"
+                            }),
                             _ => {
                                 serde_json::json!({"code": unit.code, "name": format!("改{counter}"), "parent": unit.parent})
                             }
@@ -367,11 +377,12 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                     };
                     if got != want {
                         failures.push(format!(
-                            "{username} {} {path} ({side:?}): expected {}, got {} ({})",
+                            "{username} {} {path} ({side:?}): expected {}, got {} ({} {})",
                             route.method,
                             if want { "allowed" } else { "denied" },
                             if got { "allowed" } else { "denied" },
-                            res.status
+                            res.status,
+                            res.body.chars().take(160).collect::<String>()
                         ));
                     }
                 }

@@ -931,3 +931,41 @@ both!(
         app.close().await;
     }
 );
+
+both!(
+    people_api_reads_creates_and_updates_within_the_grant,
+    |pg: bool| async move {
+        let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+        let user = app
+            .add_user("peopleapi", "secretariat", &["unit_manager@secretariat"])
+            .await;
+        let (_, token) = app.token(&user, false).await;
+        let auth = format!("Bearer {token}");
+        let h = [("authorization", auth.as_str())];
+        let mut c = app.client();
+        let body = serde_json::json!({"staff_id": "０１２３", "name": "髙橋 ①", "unit": "secretariat", "category": "fiscal_year", "joined_on": "R7.4.1"});
+        let res = c.send_json("POST", "/api/v1/people", &body, &h).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        assert_eq!(res.json()["staff_id"], "0123");
+        assert_eq!(res.json()["joined_on"], "2025-04-01");
+        let res = c.get_with("/api/v1/people/0123", &h).await;
+        assert_eq!(res.json()["name"], "髙橋 ①");
+        let other = serde_json::json!({"staff_id": "X1", "name": "x", "unit": "audit_office", "category": "regular"});
+        let res = c.send_json("POST", "/api/v1/people", &other, &h).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+        assert_eq!(res.json()["error"]["fields"][0]["field"], "unit");
+        let mut update = body.clone();
+        update["staff_id"] = "0123".into();
+        update["left_on"] = "令和8年3月31日".into();
+        let res = c.send_json("PUT", "/api/v1/people/0123", &update, &h).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.json()["left_on"], "2026-03-31");
+        // A person of another unit is not found, rather than revealed.
+        app.add_person("HIDDEN", "audit_office").await;
+        assert_eq!(
+            c.get_with("/api/v1/people/HIDDEN", &h).await.status,
+            StatusCode::NOT_FOUND
+        );
+        app.close().await;
+    }
+);

@@ -132,21 +132,21 @@ impl FormPage {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PersonForm {
     #[serde(default)]
-    staff_id: String,
+    pub(crate) staff_id: String,
     #[serde(default)]
-    name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    kana: String,
+    pub(crate) kana: String,
     #[serde(default)]
-    unit: String,
+    pub(crate) unit: String,
     #[serde(default)]
-    category: String,
+    pub(crate) category: String,
     #[serde(default)]
-    email: String,
+    pub(crate) email: String,
     #[serde(default)]
-    joined_on: String,
+    pub(crate) joined_on: String,
     #[serde(default)]
-    left_on: String,
+    pub(crate) left_on: String,
 }
 
 async fn units_where(ctx: &Ctx, permission: Permission) -> AppResult<Vec<UnitRow>> {
@@ -209,7 +209,7 @@ pub async fn new_form(ctx: Ctx) -> AppResult<Response> {
     Ok(ctx.page(&page))
 }
 
-async fn visible_person(ctx: &Ctx, id: i64) -> AppResult<(PersonRow, Vec<UnitId>)> {
+pub(crate) async fn visible_person(ctx: &Ctx, id: i64) -> AppResult<(PersonRow, Vec<UnitId>)> {
     let p = ctx.principal()?;
     let person = ctx
         .state
@@ -256,7 +256,10 @@ fn date_field(ctx: &Ctx, errors: &mut FormErrors, field: &str, value: &str) -> O
     }
 }
 
-async fn validate(ctx: &Ctx, form: &PersonForm) -> AppResult<Result<PersonInput, FormErrors>> {
+pub(crate) async fn validate(
+    ctx: &Ctx,
+    form: &PersonForm,
+) -> AppResult<Result<PersonInput, FormErrors>> {
     let p = ctx.principal()?;
     let mut errors = FormErrors::default();
     let staff_id = fold_fullwidth(form.staff_id.trim());
