@@ -706,6 +706,56 @@ impl Store {
 /// (person, user, role, unit) of a stored assignment.
 type AssignmentParts = (Option<i64>, Option<i64>, String, Option<i64>);
 
+impl UnitRow {
+    /// The unit as a file holds it.
+    pub fn to_record(&self) -> mamori_domain::interchange::units::UnitRecord {
+        mamori_domain::interchange::units::UnitRecord {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            parent: self.parent.clone(),
+            in_scope: self.in_scope,
+        }
+    }
+}
+
+impl PersonRow {
+    /// The person as a file holds it (references as codes).
+    pub fn to_record(&self) -> mamori_domain::interchange::people::PersonRecord {
+        let date = |d: &Option<String>| {
+            d.as_deref()
+                .and_then(|d| mamori_domain::wareki::parse_date(d).ok())
+        };
+        mamori_domain::interchange::people::PersonRecord {
+            staff_id: self.staff_id.clone(),
+            name: self.name.clone(),
+            kana: self.kana.clone(),
+            unit: self.unit.clone(),
+            category: self.category.clone(),
+            email: self.email.clone(),
+            roles: Some(mamori_domain::interchange::people::parse_roles(
+                &self.roles.join(";"),
+            )),
+            joined_on: date(&self.joined_on),
+            left_on: date(&self.left_on),
+        }
+    }
+}
+
+impl Store {
+    /// Every person matching the filter, in staff-id order (for exports).
+    pub async fn people_all(&self, filter: &PeopleFilter) -> Result<Vec<PersonRow>> {
+        let mut out = Vec::new();
+        loop {
+            let (page, total) = self.people_page(filter, 1000, out.len() as i64).await?;
+            let done = page.is_empty() || out.len() + page.len() >= total as usize;
+            out.extend(page);
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+}
+
 /// Who holds a role assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleHolder {

@@ -85,6 +85,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/account/tokens", LoggedIn),
     r("POST", "/account/tokens/{id}/revoke", LoggedIn),
     r("GET", "/admin/units", Access::Permission(P::UnitsRead)),
+    r("GET", "/admin/units.csv", Access::Permission(P::UnitsRead)),
     r(
         "GET",
         "/admin/units/new",
@@ -98,6 +99,11 @@ pub const ROUTES: &[RouteSpec] = &[
         Access::Permission(P::UnitsManage),
     ),
     r("GET", "/admin/people", Access::Permission(P::PeopleRead)),
+    r(
+        "GET",
+        "/admin/people.csv",
+        Access::Permission(P::PeopleRead),
+    ),
     r(
         "GET",
         "/admin/people/new",
@@ -219,6 +225,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/units",
             get(pages::units::list).post(pages::units::create),
         )
+        .route("/admin/units.csv", get(pages::units::export_csv))
         .route("/admin/units/new", get(pages::units::new_form))
         .route(
             "/admin/units/{id}",
@@ -228,6 +235,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/people",
             get(pages::people::list).post(pages::people::create),
         )
+        .route("/admin/people.csv", get(pages::people::export_csv))
         .route("/admin/people/new", get(pages::people::new_form))
         .route(
             "/admin/people/{id}",
@@ -425,4 +433,61 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every route registered in [`router`] has a decision in [`ROUTES`], and every decision
+    /// names a registered route: read from this file's own source, so adding a `.route(…)`
+    /// without a decision fails here (the matrix test then checks the decision itself).
+    #[test]
+    fn registered_routes_and_decisions_match() {
+        let source = include_str!("routes.rs");
+        let body = source
+            .split("pub fn router(")
+            .nth(1)
+            .and_then(|s| s.split(".route_layer(").next())
+            .unwrap_or_default();
+        let mut registered = Vec::new();
+        for call in body.split(".route(").skip(1) {
+            let path: String = call
+                .trim_start()
+                .trim_start_matches('"')
+                .chars()
+                .take_while(|c| *c != '"')
+                .collect();
+            for (token, method) in [
+                ("get(", "GET"),
+                ("post(", "POST"),
+                ("put(", "PUT"),
+                ("delete(", "DELETE"),
+            ] {
+                if call.contains(token) {
+                    registered.push((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        assert!(
+            registered.len() >= ROUTES.len() - 1,
+            "parsed {} registrations",
+            registered.len()
+        );
+        for (method, path) in &registered {
+            let m = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
+            assert!(
+                access_for(&m, path).is_some(),
+                "{method} {path} is registered without a decision in ROUTES"
+            );
+        }
+        for r in ROUTES {
+            assert!(
+                registered.iter().any(|(m, p)| m == r.method && p == r.path),
+                "{} {} has a decision but is not registered",
+                r.method,
+                r.path
+            );
+        }
+    }
 }

@@ -109,7 +109,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("POST", "/logout") => LoggedIn,
         (_, p) if p.starts_with("/account") => LoggedIn,
         ("GET", "/") => LoggedIn,
-        ("GET", "/admin/units" | "/api/v1/units" | "/api/v1/units/{code}") => {
+        ("GET", "/admin/units" | "/admin/units.csv" | "/api/v1/units" | "/api/v1/units/{code}") => {
             Anywhere("units.read")
         }
         ("POST", "/api/v1/units") | ("PUT", "/api/v1/units/{code}") => OnTarget(&["units.manage"]),
@@ -117,7 +117,9 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("GET", "/admin/units/{id}") => Anywhere("units.read"),
         ("GET", "/admin/units/new") => Anywhere("units.manage"),
         ("POST", "/admin/units") | ("POST", "/admin/units/{id}") => OnTarget(&["units.manage"]),
-        ("GET", "/admin/people" | "/api/v1/people") => Anywhere("people.read"),
+        ("GET", "/admin/people" | "/admin/people.csv" | "/api/v1/people") => {
+            Anywhere("people.read")
+        }
         ("GET", "/api/v1/people/{staff_id}") => OnTarget(&["people.read"]),
         ("POST", "/api/v1/people") => OnTarget(&["people.manage"]),
         ("PUT", "/api/v1/people/{staff_id}") => OnTarget(&["people.read", "people.manage"]),

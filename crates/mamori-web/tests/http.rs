@@ -969,3 +969,46 @@ both!(
         app.close().await;
     }
 );
+
+both!(
+    list_downloads_are_exactly_what_is_shown_and_re_import_cleanly,
+    |pg: bool| async move {
+        let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+        app.no_mfa_policy().await;
+        app.add_user("lister", "secretariat", &["unit_manager@secretariat"])
+            .await;
+        app.add_person("VISIBLE-1", "secretariat").await;
+        app.add_person("HIDDEN-1", "audit_office").await;
+        let mut c = app.client();
+        c.login("lister").await;
+        let res = c.get("/admin/people.csv?q=VISIBLE").await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert!(
+            res.body
+                .starts_with("\u{feff}職員番号,氏名,ふりがな,所属,任用区分"),
+            "{}",
+            res.body
+        );
+        assert!(
+            res.body.contains("VISIBLE-1") && !res.body.contains("S-lister"),
+            "the search applies"
+        );
+        let all = c.get("/admin/people.csv").await;
+        assert!(
+            !all.body.contains("HIDDEN-1"),
+            "only units the reader may see"
+        );
+        let records = mamori_domain::interchange::kind::read_file::<
+            mamori_domain::interchange::people::People,
+        >(all.body.as_bytes())
+        .expect("the download reads back as an import file");
+        assert_eq!(records.len(), 2);
+        let units = c.get("/admin/units.csv").await;
+        let records = mamori_domain::interchange::kind::read_file::<
+            mamori_domain::interchange::units::Units,
+        >(units.body.as_bytes())
+        .expect("units read back");
+        assert_eq!(records.len(), 5);
+        app.close().await;
+    }
+);

@@ -5,7 +5,7 @@
 use crate::commands::say_args;
 use anyhow::{bail, Context, Result};
 use mamori_domain::interchange::kind::{read_file, to_cp932, write_csv, write_json, Kind};
-use mamori_domain::interchange::people::{parse_roles, People, PersonRecord};
+use mamori_domain::interchange::people::{People, PersonRecord};
 use mamori_domain::interchange::table::Problem;
 use mamori_domain::interchange::units::{UnitRecord, Units};
 use mamori_store::{Actor, Store};
@@ -162,53 +162,28 @@ pub async fn export(
     let labels = header == HeaderArg::Labels && format == FormatArg::Csv;
     let bytes = match kind {
         KindArg::Units => {
-            let records: Vec<UnitRecord> = store
-                .units()
-                .await?
-                .into_iter()
-                .map(|u| UnitRecord {
-                    code: u.code,
-                    name: u.name,
-                    parent: u.parent,
-                    in_scope: u.in_scope,
-                })
-                .collect();
+            let records: Vec<UnitRecord> =
+                store.units().await?.iter().map(|u| u.to_record()).collect();
             render::<Units>(&records, format, encoding, labels)?
         }
         KindArg::People => {
             let categories = store.categories().await?;
-            let mut records: Vec<PersonRecord> = Vec::new();
-            let mut offset = 0;
-            loop {
-                let filter = mamori_store::PeopleFilter::default();
-                let (page, total) = store.people_page(&filter, 1000, offset).await?;
-                let done = page.is_empty() || offset + page.len() as i64 >= total;
-                offset += page.len() as i64;
-                for p in page {
-                    let category = match categories.iter().find(|c| c.code == p.category) {
-                        Some(c) if labels => c.label_ja.clone(),
-                        _ => p.category.clone(),
-                    };
-                    let date = |d: &Option<String>| {
-                        d.as_deref()
-                            .and_then(|d| mamori_domain::wareki::parse_date(d).ok())
-                    };
-                    records.push(PersonRecord {
-                        staff_id: p.staff_id.clone(),
-                        name: p.name.clone(),
-                        kana: p.kana.clone(),
-                        unit: p.unit.clone(),
-                        category,
-                        email: p.email.clone(),
-                        roles: Some(parse_roles(&p.roles.join(";"))),
-                        joined_on: date(&p.joined_on),
-                        left_on: date(&p.left_on),
-                    });
-                }
-                if done {
-                    break;
-                }
-            }
+            let records: Vec<PersonRecord> = store
+                .people_all(&mamori_store::PeopleFilter::default())
+                .await?
+                .iter()
+                .map(|p| {
+                    let mut r = p.to_record();
+                    if let Some(c) = categories
+                        .iter()
+                        .find(|c| c.code == r.category)
+                        .filter(|_| labels)
+                    {
+                        r.category = c.label_ja.clone();
+                    }
+                    r
+                })
+                .collect();
             render::<People>(&records, format, encoding, labels)?
         }
     };

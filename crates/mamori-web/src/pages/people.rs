@@ -31,6 +31,13 @@ struct ListPage {
     can_create: bool,
 }
 
+impl ListPage {
+    /// The CSV of exactly what is shown (same search).
+    fn csv_link(&self) -> String {
+        format!("/admin/people.csv?{}", query_string(&[("q", &self.q)]))
+    }
+}
+
 /// List filters.
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -61,6 +68,36 @@ pub async fn list(ctx: Ctx, Query(query): Query<ListQuery>) -> AppResult<Respons
         q: query.q,
         can_create,
     }))
+}
+
+/// GET `/admin/people.csv`: exactly the people the list shows (same search, same scope), in
+/// the file format imports read.
+pub async fn export_csv(ctx: Ctx, Query(query): Query<ListQuery>) -> AppResult<Response> {
+    let p = ctx.principal()?;
+    let filter = PeopleFilter {
+        unit_roots: p.grants.unit_roots(Permission::PeopleRead),
+        query: Some(query.q.clone()),
+    };
+    let categories = ctx.state.store.categories().await?;
+    let records: Vec<_> = ctx
+        .state
+        .store
+        .people_all(&filter)
+        .await?
+        .iter()
+        .map(|person| {
+            let mut r = person.to_record();
+            if let Some(c) = categories.iter().find(|c| c.code == r.category) {
+                r.category = c.label_ja.clone();
+            }
+            r
+        })
+        .collect();
+    let body = mamori_domain::interchange::kind::write_csv::<
+        mamori_domain::interchange::people::People,
+    >(&records, true)
+    .map_err(AppError::Internal)?;
+    Ok(crate::view::csv_download("people.csv", body))
 }
 
 #[derive(Template)]

@@ -68,6 +68,23 @@ async fn manageable_parents(ctx: &Ctx) -> AppResult<Vec<UnitRow>> {
     Ok(out)
 }
 
+/// GET `/admin/units.csv`: the list as shown, in the file format imports read.
+pub async fn export_csv(ctx: Ctx) -> AppResult<Response> {
+    let records: Vec<_> = ctx
+        .state
+        .store
+        .units()
+        .await?
+        .iter()
+        .map(|u| u.to_record())
+        .collect();
+    let body = mamori_domain::interchange::kind::write_csv::<
+        mamori_domain::interchange::units::Units,
+    >(&records, true)
+    .map_err(AppError::Internal)?;
+    Ok(crate::view::csv_download("units.csv", body))
+}
+
 /// GET `/admin/units/new`.
 pub async fn new_form(ctx: Ctx) -> AppResult<Response> {
     let parents = manageable_parents(&ctx).await?;
