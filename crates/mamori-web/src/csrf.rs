@@ -84,11 +84,20 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default()
+        .to_owned();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    let multipart_boundary = content_type
+        .strip_prefix("multipart/form-data")
+        .and_then(|rest| {
+            rest.split(';')
+                .find_map(|p| p.trim().strip_prefix("boundary="))
+        })
+        .map(|b| b.trim_matches('"').to_owned());
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
         Ok(b) => b,
@@ -101,6 +110,8 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     let submitted = header_token.or_else(|| {
         if is_form {
             form_urlencoded_field(&bytes, FIELD)
+        } else if let Some(boundary) = &multipart_boundary {
+            multipart_field(&bytes, boundary, FIELD)
         } else {
             None
         }
@@ -123,6 +134,31 @@ fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
+}
+
+/// The value of a small text field of a multipart body (the CSRF token of an upload form).
+fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
+    let delimiter = format!("--{boundary}");
+    let text = body;
+    let wanted = format!("name=\"{name}\"");
+    let mut rest = text;
+    while let Some(start) = find(rest, delimiter.as_bytes()) {
+        rest = &rest[start + delimiter.len()..];
+        let headers_end = find(rest, b"\r\n\r\n")?;
+        let headers = std::str::from_utf8(&rest[..headers_end]).ok()?;
+        let value_start = headers_end + 4;
+        let value_end = find(&rest[value_start..], delimiter.as_bytes())? + value_start;
+        if headers.contains(&wanted) && !headers.contains("filename=") {
+            let value = &rest[value_start..value_end];
+            let value = value.strip_suffix(b"\r\n").unwrap_or(value);
+            return std::str::from_utf8(value).ok().map(str::to_owned);
+        }
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 trait WithStatus {
@@ -192,6 +228,14 @@ mod tests {
             &headers(&[("host", "a"), ("referer", "http://a/login")]),
             false
         ));
+    }
+
+    #[test]
+    fn multipart_token_extraction() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok123\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\ncsrf\r\n--XyZ--\r\n";
+        assert_eq!(multipart_field(body, "XyZ", "csrf"), Some("tok123".into()));
+        assert_eq!(multipart_field(body, "XyZ", "other"), None);
+        assert_eq!(multipart_field(b"garbage", "XyZ", "csrf"), None);
     }
 
     #[test]

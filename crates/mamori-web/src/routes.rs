@@ -140,6 +140,17 @@ pub const ROUTES: &[RouteSpec] = &[
         "/admin/settings",
         Access::Permission(P::SettingsManage),
     ),
+    r("GET", "/admin/import", Access::Permission(P::PeopleManage)),
+    r(
+        "POST",
+        "/admin/import/preview",
+        Access::Permission(P::PeopleManage),
+    ),
+    r(
+        "POST",
+        "/admin/import/apply",
+        Access::Permission(P::PeopleManage),
+    ),
     r("GET", "/admin/audit", Access::Permission(P::AuditRead)),
     r("GET", "/admin/audit.csv", Access::Permission(P::AuditRead)),
     r("GET", "/api/v1/units", Access::Permission(P::UnitsRead)),
@@ -250,6 +261,9 @@ pub fn router(state: AppState) -> Router {
             "/admin/settings",
             get(pages::settings::form).post(pages::settings::submit),
         )
+        .route("/admin/import", get(pages::import::form))
+        .route("/admin/import/preview", post(pages::import::preview))
+        .route("/admin/import/apply", post(pages::import::apply))
         .route("/admin/audit", get(pages::audit::list))
         .route("/admin/audit.csv", get(pages::audit::export_csv))
         .route("/api/v1/openapi.json", get(api::openapi_json))

@@ -267,6 +267,9 @@ impl Ctx {
             if can(Permission::PeopleRead) {
                 admin.push(item("nav-people", "/admin/people"));
             }
+            if can(Permission::PeopleManage) {
+                admin.push(item("nav-import", "/admin/import"));
+            }
             if can(Permission::SettingsManage) {
                 admin.push(item("nav-settings", "/admin/settings"));
             }

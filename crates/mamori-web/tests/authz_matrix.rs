@@ -98,6 +98,11 @@ enum Rule {
     OnTarget(&'static [&'static str]),
     /// Giving or removing the `staff` role on the target's unit.
     AssignOnTarget,
+    /// The permission held organisation-wide (whole-register imports).
+    OrgWide(&'static str),
+    /// A step that never changes anything (an import preview): passes the gate with the
+    /// permission in some scope.
+    Gate(&'static str),
 }
 
 fn rule(method: &str, path: &str) -> Option<Rule> {
@@ -131,6 +136,9 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
             AssignOnTarget
         }
         (_, "/admin/settings") => Anywhere("settings.manage"),
+        ("GET", "/admin/import") => Anywhere("people.manage"),
+        ("POST", "/admin/import/preview") => Gate("people.manage"),
+        ("POST", "/admin/import/apply") => OrgWide("people.manage"),
         ("GET", "/admin/audit" | "/admin/audit.csv") => Anywhere("audit.read"),
         _ => return None,
     })
@@ -166,6 +174,8 @@ fn expected(rule: Rule, role: &str, scope: Scope, side: TargetSide) -> bool {
         Rule::PendingMfaOnly => false,
         Rule::Anywhere(p) => holds(role, scope, p, None),
         Rule::OnTarget(perms) => perms.iter().all(|p| holds(role, scope, p, Some(side))),
+        Rule::OrgWide(p) => scope == Scope::Organisation && role_permissions(role).contains(&p),
+        Rule::Gate(p) => holds(role, scope, p, None),
         Rule::AssignOnTarget => {
             (role == "admin" && scope == Scope::Organisation)
                 || (holds(role, scope, "people.read", Some(side))
@@ -321,6 +331,21 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             "/admin/people/{id}/roles" => {
                                 vec![("role", "staff".into()), ("scope", unit.code.clone())]
                             }
+                            "/admin/import/apply" => {
+                                use base64::Engine as _;
+                                let csv = format!(
+                                    "職員番号,氏名,所属,任用区分\nI{counter},取込,{},regular\n",
+                                    unit.code
+                                );
+                                vec![
+                                    ("kind", "people".into()),
+                                    ("filename", "m.csv".into()),
+                                    (
+                                        "content",
+                                        base64::engine::general_purpose::STANDARD.encode(csv),
+                                    ),
+                                ]
+                            }
                             "/admin/settings" => vec![
                                 ("name", "桑名・員弁広域連合".into()),
                                 ("date_style", "wareki".into()),
@@ -352,6 +377,10 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                         // A public route may still answer 401 to bad credentials (POST /login).
                         (_, Rule::Public) => res.status != StatusCode::FORBIDDEN,
                         (_, Rule::LoggedIn) => {
+                            res.status != StatusCode::FORBIDDEN
+                                && res.status != StatusCode::UNAUTHORIZED
+                        }
+                        (_, Rule::Gate(_)) => {
                             res.status != StatusCode::FORBIDDEN
                                 && res.status != StatusCode::UNAUTHORIZED
                         }

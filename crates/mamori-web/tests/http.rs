@@ -1012,3 +1012,95 @@ both!(
         app.close().await;
     }
 );
+
+fn multipart(csrf: &str, kind: &str, filename: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "MamoriTestBoundary7";
+    let mut body = Vec::new();
+    for (name, value) in [("csrf", csrf), ("kind", kind)] {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+both!(
+    browser_import_previews_then_applies_all_or_nothing,
+    |pg: bool| async move {
+        let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+        app.no_mfa_policy().await;
+        app.add_user("importer", "secretariat", &["admin"]).await;
+        let mut c = app.client();
+        c.login("importer").await;
+        let page = c.get("/admin/import").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = c.csrf.clone().expect("csrf");
+        let sample = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/samples/units.cp932.csv"
+        ))
+        .expect("sample");
+        let (ct, body) = multipart(&csrf, "units", "units.cp932.csv", &sample);
+        let res = c.post_multipart("/admin/import/preview", &ct, body).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert!(
+            res.body.contains("追加 1 件") && res.body.contains("変更なし 2 件"),
+            "{}",
+            res.body
+        );
+        assert!(
+            app.store()
+                .unit_by_code("general-affairs")
+                .await
+                .expect("q")
+                .is_none(),
+            "a preview writes nothing"
+        );
+        // A bad file lists every problem with row and column, and offers no confirmation.
+        let (ct, body) = multipart(
+            &csrf,
+            "units",
+            "bad.csv",
+            "code,name,色\nok,x,\n".as_bytes(),
+        );
+        let res = c.post_multipart("/admin/import/preview", &ct, body).await;
+        assert!(
+            res.body.contains("bad.csv:1: 色: この列名は使えません。"),
+            "{}",
+            res.body
+        );
+        assert!(!res.body.contains("/admin/import/apply"));
+        // Confirming applies exactly the previewed file.
+        use base64::Engine as _;
+        let content = base64::engine::general_purpose::STANDARD.encode(&sample);
+        let res = c
+            .post(
+                "/admin/import/apply",
+                &[
+                    ("kind", "units"),
+                    ("filename", "units.cp932.csv"),
+                    ("content", &content),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert!(res.body.contains("取り込みました"));
+        assert_eq!(
+            app.store()
+                .unit_by_code("general-affairs")
+                .await
+                .expect("q")
+                .expect("imported")
+                .name,
+            "総務係"
+        );
+        // Without the CSRF token an upload is refused.
+        let (ct, body) = multipart("wrong", "units", "units.csv", &sample);
+        let res = c.post_multipart("/admin/import/preview", &ct, body).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        app.close().await;
+    }
+);

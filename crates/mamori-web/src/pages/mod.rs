@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod import;
 pub mod login;
 pub mod people;
 pub mod settings;

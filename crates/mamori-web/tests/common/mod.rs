@@ -365,6 +365,21 @@ impl Client {
             .await
     }
 
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Response {
+        let req = Request::post(path)
+            .header(header::HOST, "mamori.test")
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::from(body))
+            .expect("req");
+        self.send(req).await
+    }
+
     pub async fn post_raw(
         &mut self,
         path: &str,
