@@ -358,19 +358,26 @@ pub(crate) async fn validate(
     }
 }
 
-/// POST `/admin/people`.
-pub async fn create(ctx: Ctx, Form(form): Form<PersonForm>) -> AppResult<Response> {
+/// Validates and saves a person (new when `existing` is `None`); with problems, the form
+/// again with each message at its field.
+async fn save(ctx: &Ctx, existing: Option<PersonRow>, form: PersonForm) -> AppResult<Response> {
     let p = ctx.principal()?.clone();
-    let errors = match validate(&ctx, &form).await? {
+    let errors = match validate(ctx, &form).await? {
         Ok(input) => {
             let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
-            match Store::create_person(&mut tx, &input).await {
-                Ok(person) => {
+            let saved = match &existing {
+                Some(person) => Store::update_person(&mut tx, person.id, &input).await,
+                None => Store::create_person(&mut tx, &input).await,
+            };
+            match saved {
+                Ok(row) => {
                     ctx.state.commit(tx).await?;
-                    return Ok(ctx.redirect_flash(
-                        &format!("/admin/people/{}", person.id),
-                        "flash-person-created",
-                    ));
+                    let flash = if existing.is_some() {
+                        "flash-saved"
+                    } else {
+                        "flash-person-created"
+                    };
+                    return Ok(ctx.redirect_flash(&format!("/admin/people/{}", row.id), flash));
                 }
                 Err(mamori_store::StoreError::Duplicate(_)) => {
                     let mut e = FormErrors::default();
@@ -382,8 +389,13 @@ pub async fn create(ctx: Ctx, Form(form): Form<PersonForm>) -> AppResult<Respons
         }
         Err(errors) => errors,
     };
-    let page = form_page(&ctx, None, form, errors).await?;
+    let page = form_page(ctx, existing, form, errors).await?;
     Ok(ctx.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+/// POST `/admin/people`.
+pub async fn create(ctx: Ctx, Form(form): Form<PersonForm>) -> AppResult<Response> {
+    save(&ctx, None, form).await
 }
 
 /// POST `/admin/people/{id}`.
@@ -398,26 +410,7 @@ pub async fn update(
         Permission::PeopleManage,
         &Target::Unit { lineage: &lineage },
     )?;
-    let errors = match validate(&ctx, &form).await? {
-        Ok(input) => {
-            let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
-            match Store::update_person(&mut tx, person.id, &input).await {
-                Ok(_) => {
-                    ctx.state.commit(tx).await?;
-                    return Ok(ctx.redirect_flash(&format!("/admin/people/{id}"), "flash-saved"));
-                }
-                Err(mamori_store::StoreError::Duplicate(_)) => {
-                    let mut e = FormErrors::default();
-                    e.add(ctx.lang, "staff_id", "error-staff-id-taken");
-                    e
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(errors) => errors,
-    };
-    let page = form_page(&ctx, Some(person), form, errors).await?;
-    Ok(ctx.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+    save(&ctx, Some(person), form).await
 }
 
 /// The add-role form.
