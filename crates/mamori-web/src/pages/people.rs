@@ -404,13 +404,53 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(form): Form<PersonForm>,
 ) -> AppResult<Response> {
-    let p = ctx.principal()?.clone();
-    let (person, lineage) = visible_person(&ctx, id).await?;
+    let person = managed_person(&ctx, id).await?;
+    save(&ctx, Some(person), form).await
+}
+
+/// The person, if the caller may read and manage people of their unit.
+async fn managed_person(ctx: &Ctx, id: i64) -> AppResult<PersonRow> {
+    let p = ctx.principal()?;
+    let (person, lineage) = visible_person(ctx, id).await?;
     p.require(
         Permission::PeopleManage,
         &Target::Unit { lineage: &lineage },
     )?;
-    save(&ctx, Some(person), form).await
+    Ok(person)
+}
+
+/// Giving or taking away `role` in a scope (a unit, or the organisation when `None`) is
+/// allowed only to whoever may hand out everything the role grants there; a refusal is
+/// audited.
+async fn require_may_give(
+    ctx: &Ctx,
+    p: &crate::session::Principal,
+    role: &RoleRow,
+    scope_unit: Option<UnitId>,
+    route: &str,
+) -> AppResult<()> {
+    let permissions = parse_permission_list(&role.permissions)
+        .map_err(|_| AppError::Internal("bad role".into()))?;
+    let lineage = match scope_unit {
+        Some(u) => Some(ctx.state.store.unit_lineage(u).await?),
+        None => None,
+    };
+    let target = match &lineage {
+        Some(l) => Target::Unit { lineage: l },
+        None => Target::Organisation,
+    };
+    if p.grants.may_assign(&permissions, &target) {
+        return Ok(());
+    }
+    crate::routes::audit_denied(
+        &ctx.state,
+        p,
+        &ctx.ip,
+        "POST",
+        &format!("{route} ({})", role.code),
+    )
+    .await;
+    Err(AppError::Forbidden)
 }
 
 /// The add-role form.
@@ -429,11 +469,7 @@ pub async fn add_role(
     Form(form): Form<RoleForm>,
 ) -> AppResult<Response> {
     let p = ctx.principal()?.clone();
-    let (person, lineage) = visible_person(&ctx, id).await?;
-    p.require(
-        Permission::PeopleManage,
-        &Target::Unit { lineage: &lineage },
-    )?;
+    let person = managed_person(&ctx, id).await?;
     let role = ctx
         .state
         .store
@@ -447,10 +483,8 @@ pub async fn add_role(
         let page = form_page(&ctx, Some(person), PersonForm::default(), errors).await?;
         return Ok(ctx.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
-    let permissions = parse_permission_list(&role.permissions)
-        .map_err(|_| AppError::Internal("bad role".into()))?;
-    let (scope_unit, scope_lineage) = if form.scope.trim().is_empty() {
-        (None, None)
+    let scope_unit = if form.scope.trim().is_empty() {
+        None
     } else {
         let unit = ctx
             .state
@@ -458,24 +492,16 @@ pub async fn add_role(
             .unit_by_code(form.scope.trim())
             .await?
             .ok_or(AppError::BadRequest("error-unknown-unit"))?;
-        let l = ctx.state.store.unit_lineage(unit.id).await?;
-        (Some(unit.id), Some(l))
+        Some(unit.id)
     };
-    let target = match &scope_lineage {
-        Some(l) => Target::Unit { lineage: l },
-        None => Target::Organisation,
-    };
-    if !p.grants.may_assign(&permissions, &target) {
-        crate::routes::audit_denied(
-            &ctx.state,
-            &p,
-            &ctx.ip,
-            "POST",
-            &format!("/admin/people/{id}/roles ({})", role.code),
-        )
-        .await;
-        return Err(AppError::Forbidden);
-    }
+    require_may_give(
+        &ctx,
+        &p,
+        &role,
+        scope_unit,
+        &format!("/admin/people/{id}/roles"),
+    )
+    .await?;
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
     Store::assign_role(
         &mut tx,
@@ -494,11 +520,7 @@ pub async fn remove_role(
     Path((id, assignment)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     let p = ctx.principal()?.clone();
-    let (person, lineage) = visible_person(&ctx, id).await?;
-    p.require(
-        Permission::PeopleManage,
-        &Target::Unit { lineage: &lineage },
-    )?;
+    let person = managed_person(&ctx, id).await?;
     let held = ctx.state.store.person_roles(person.id).await?;
     let a = held
         .iter()
@@ -512,19 +534,14 @@ pub async fn remove_role(
         .into_iter()
         .find(|r| r.code == a.role_code)
         .ok_or(AppError::NotFound)?;
-    let permissions = parse_permission_list(&role.permissions)
-        .map_err(|_| AppError::Internal("bad role".into()))?;
-    let scope_lineage = match a.unit_id {
-        Some(u) => Some(ctx.state.store.unit_lineage(u).await?),
-        None => None,
-    };
-    let target = match &scope_lineage {
-        Some(l) => Target::Unit { lineage: l },
-        None => Target::Organisation,
-    };
-    if !p.grants.may_assign(&permissions, &target) {
-        return Err(AppError::Forbidden);
-    }
+    require_may_give(
+        &ctx,
+        &p,
+        &role,
+        a.unit_id,
+        &format!("/admin/people/{id}/roles/{assignment}/delete"),
+    )
+    .await?;
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
     Store::unassign_role(&mut tx, assignment).await?;
     ctx.state.commit(tx).await?;
