@@ -119,7 +119,8 @@ impl Grants {
 
 /// True for permissions that only read.
 pub fn is_read_permission(permission: Permission) -> bool {
-    permission.code().ends_with(".read")
+    let code = permission.code();
+    code.ends_with(".read") || code.ends_with(".read_basic")
 }
 
 #[cfg(test)]

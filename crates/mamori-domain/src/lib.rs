@@ -4,6 +4,7 @@
 //! property-tested in isolation. Starting content (roles, units, categories) is data the store
 //! seeds ([`seed`]); only the permission set ([`permission`]) is fixed in code.
 
+pub mod assets;
 pub mod audit;
 pub mod authz;
 pub mod interchange;
@@ -42,6 +43,10 @@ id_type!(
 id_type!(
     /// A login account.
     UserId
+);
+id_type!(
+    /// An information asset (情報資産), Mamori's `資産ID`.
+    AssetId
 );
 
 /// A string that is a stable ASCII code: 1–64 characters of `a-z`, `0-9`, `_`, `-`, `.`.

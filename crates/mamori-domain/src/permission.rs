@@ -56,6 +56,9 @@ permissions! {
     AuditRead = "audit.read", true;
     /// See information assets.
     AssetsRead = "assets.read", false;
+    /// See the assets of the unit whose confidentiality is at most tier 2 (everyone's role, on
+    /// their own unit).
+    AssetsReadBasic = "assets.read_basic", false;
     /// Create and edit information assets.
     AssetsEdit = "assets.edit", false;
     /// Approve a policy document version.

@@ -221,7 +221,7 @@ pub const ROLES: &[RoleSeed] = &[
         code: "staff",
         label_ja: "職員等",
         label_en: "Staff",
-        permissions: &[UnitsRead, IncidentReport],
+        permissions: &[UnitsRead, AssetsReadBasic, IncidentReport],
         mfa_required: false,
     },
     RoleSeed {

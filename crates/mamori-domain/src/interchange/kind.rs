@@ -3,7 +3,7 @@
 //! built once here.
 
 use super::decode::decode;
-use super::table::{read_csv, ColumnSpec, Problem, Row, Table};
+use super::table::{read_csv, ColumnSpec, Problem, Problems, Row, Table};
 use super::{formula_safe, UTF8_BOM};
 use std::collections::HashMap;
 
@@ -31,16 +31,29 @@ pub trait Kind {
 /// Records read from a file, each with its row number.
 pub type Parsed<R> = Vec<(u64, R)>;
 
-/// Reads a whole file: decoding, header, every row; all problems or all records. A key
+/// Reads a whole CSV file: decoding, header, every row; all problems or all records. A key
 /// repeated within the file is a problem on each repetition.
 pub fn read_file<K: Kind>(bytes: &[u8]) -> Result<Parsed<K::Record>, Vec<Problem>> {
     let (text, _) = decode(bytes).map_err(|e| vec![Problem::new(1, "", e.message_id())])?;
     let table = read_csv(&text, K::COLUMNS)?;
-    let mut problems = Vec::new();
+    parse_table::<K>(&table)
+}
+
+/// Turns every row of a read table (CSV or XLSX) into a record: all problems or all records.
+/// A key repeated within the table is a problem on each repetition.
+///
+/// At most [`MAX_PROBLEMS`](super::table::MAX_PROBLEMS) problems are collected, then
+/// `import-too-many-problems` ends the list and no more rows are read; once there is a problem
+/// no record is kept (none will be returned).
+pub fn parse_table<K: Kind>(table: &Table) -> Result<Parsed<K::Record>, Vec<Problem>> {
+    let mut problems = Problems::default();
     let mut records = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for row in &table.rows {
-        match K::parse(&table, row) {
+        if problems.is_full() {
+            break;
+        }
+        match K::parse(table, row) {
             Ok(record) => {
                 if let Some(key) = K::key(&record) {
                     if let Some(first) = seen.insert(key.to_owned(), row.line) {
@@ -52,16 +65,21 @@ pub fn read_file<K: Kind>(bytes: &[u8]) -> Result<Parsed<K::Record>, Vec<Problem
                         ));
                     }
                 }
-                records.push((row.line, record));
+                if problems.is_empty() {
+                    records.push((row.line, record));
+                }
             }
-            Err(mut p) => problems.append(&mut p),
+            Err(p) => problems.extend(p),
+        }
+        if !problems.is_empty() && !records.is_empty() {
+            // The table will be refused: its records are no longer worth their memory.
+            records = Vec::new();
         }
     }
     if problems.is_empty() {
         Ok(records)
     } else {
-        problems.sort_by_key(|p| p.line);
-        Err(problems)
+        Err(problems.into_vec(true))
     }
 }
 
@@ -104,4 +122,30 @@ pub fn to_cp932(text: &str) -> Result<Vec<u8>, Vec<char>> {
 /// `{"items": [...]}` with codes as keys and values.
 pub fn write_json<K: Kind>(records: &[K::Record]) -> serde_json::Value {
     serde_json::json!({ "items": records.iter().map(K::json).collect::<Vec<_>>() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interchange::table::MAX_PROBLEMS;
+    use crate::interchange::units::Units;
+
+    #[test]
+    fn record_problems_stop_at_the_cap_in_row_order() {
+        let mut csv = String::from("code,name\n");
+        for i in 0..3_000 {
+            // A bad flag on every third row, and every other row repeats a key.
+            let flag = if i % 3 == 0 { "maybe" } else { "true" };
+            csv.push_str(&format!("k{},n,{flag}\n", i / 2));
+        }
+        let csv = csv.replacen("code,name", "code,name,in_scope", 1);
+        let err = read_file::<Units>(csv.as_bytes()).expect_err("bad");
+        assert_eq!(err.len(), MAX_PROBLEMS + 1);
+        assert!(err.windows(2).all(|w| w[0].line <= w[1].line), "sorted");
+        assert_eq!(err[0].line, 2);
+        assert_eq!(err[MAX_PROBLEMS].message_id, "import-too-many-problems");
+        let ids: std::collections::BTreeSet<_> =
+            err[..MAX_PROBLEMS].iter().map(|p| p.message_id).collect();
+        assert_eq!(ids.len(), 2, "{ids:?}");
+    }
 }

@@ -1,5 +1,11 @@
-//! Tables read from CSV: headers by code or Japanese label in any order, every problem reported
-//! with the row number a spreadsheet shows (the header is row 1) and the column as written.
+//! Tables read from CSV or XLSX: headers by code or Japanese label in any order, every problem
+//! reported with the row number a spreadsheet shows (the header is row 1) and the column as
+//! written.
+//!
+//! What a file can make the reader hold is bounded, whatever its size: at most
+//! [`MAX_PROBLEMS`] problems are collected (then one saying checking stopped), no row is kept
+//! once a problem is found (the table would be refused anyway), no cell may hold more than
+//! [`MAX_CELL_CHARS`] characters, and no row is read wider than its header.
 
 use super::strip_formula_guard;
 use super::values::fold;
@@ -14,6 +20,20 @@ pub struct ColumnSpec {
     /// Must be present (as a column, and with a value in each row).
     pub required: bool,
 }
+
+/// The most problems collected from one file. Past this, one more problem
+/// (`import-too-many-problems`, on the row where checking stopped) ends the list and reading
+/// stops: a file with more problems needs fixing anyway, and a hostile one must not make the
+/// reader hold a problem for every one of its million rows.
+pub const MAX_PROBLEMS: usize = 1_000;
+
+/// The most characters one cell may hold: Excel's own limit (32,767), so no workbook Excel
+/// wrote is refused. A longer cell is a problem (`import-cell-too-long`), in CSV and XLSX.
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// The most columns a header is read with: Excel's last column is `XFD` (16,384). Cells right
+/// of that are read only for whether they hold something.
+pub const MAX_COLUMNS: usize = 16_384;
 
 /// A problem at one place of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,19 +75,116 @@ impl Problem {
     }
 }
 
+/// Problems as they are found, up to [`MAX_PROBLEMS`]; the one after that is replaced by
+/// `import-too-many-problems` and the list is full.
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    list: Vec<Problem>,
+}
+
+impl Problems {
+    /// Adds a problem, or ends the list when it already holds [`MAX_PROBLEMS`].
+    pub(crate) fn push(&mut self, problem: Problem) {
+        if self.list.len() < MAX_PROBLEMS {
+            self.list.push(problem);
+        } else if !self.is_full() {
+            self.list
+                .push(Problem::new(problem.line, "", "import-too-many-problems"));
+        }
+    }
+
+    /// Adds problems in order, as far as there is room.
+    pub(crate) fn extend(&mut self, problems: impl IntoIterator<Item = Problem>) {
+        for p in problems {
+            self.push(p);
+        }
+    }
+
+    /// True once the list has ended: reading should stop.
+    pub(crate) fn is_full(&self) -> bool {
+        self.list.len() > MAX_PROBLEMS
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The problems, sorted by row when `sort` (the closing `import-too-many-problems` stays
+    /// last).
+    pub(crate) fn into_vec(mut self, sort: bool) -> Vec<Problem> {
+        if sort {
+            let end = self.list.len().min(MAX_PROBLEMS);
+            self.list[..end].sort_by_key(|p| p.line);
+        }
+        self.list
+    }
+}
+
+/// The problem for a cell longer than [`MAX_CELL_CHARS`], if it is: its length in characters.
+/// Counted only when its bytes could be too many.
+pub(crate) fn too_long(cell: &str) -> Option<usize> {
+    if cell.len() <= MAX_CELL_CHARS {
+        return None;
+    }
+    let chars = cell.chars().count();
+    (chars > MAX_CELL_CHARS).then_some(chars)
+}
+
 /// One data row: values by declared column (absent column or empty cell: `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     /// Row number as a spreadsheet shows it.
     pub line: u64,
-    values: Vec<Option<String>>,
+    /// The row in one allocation, so that a table of many short values costs their text, not
+    /// a string and a slot for every cell: how many declared columns (a `u32`), where each
+    /// one's value ends in the text (a `u32` each; a value starts where the previous one
+    /// ends, and an empty value is an absent one), then the values' UTF-8 one after another.
+    data: Box<[u8]>,
 }
 
 impl Row {
+    /// A row of the declared columns' values (`None`: absent or blank).
+    fn new(line: u64, values: &[Option<&str>]) -> Row {
+        let text: usize = values.iter().flatten().map(|v| v.len()).sum();
+        let head = 4 * (values.len() + 1);
+        let mut data = Vec::with_capacity(head + text);
+        // A row holds a few dozen columns of at most `MAX_CELL_CHARS` characters each.
+        let word = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+        data.extend_from_slice(&word(values.len()));
+        let mut end = 0;
+        for value in values {
+            end += value.map_or(0, str::len);
+            data.extend_from_slice(&word(end));
+        }
+        for value in values.iter().flatten() {
+            data.extend_from_slice(value.as_bytes());
+        }
+        Row {
+            line,
+            data: data.into_boxed_slice(),
+        }
+    }
+
+    /// The `u32` at word `i` of the row's data.
+    fn word(&self, i: usize) -> Option<usize> {
+        let bytes = self.data.get(4 * i..4 * i + 4)?;
+        let word: [u8; 4] = bytes.try_into().ok()?;
+        Some(u32::from_le_bytes(word) as usize)
+    }
+
     /// The raw value (formula guard removed, otherwise as written) of a column.
     pub fn raw(&self, columns: &[ColumnSpec], code: &str) -> Option<&str> {
         let i = columns.iter().position(|c| c.code == code)?;
-        self.values.get(i)?.as_deref()
+        let count = self.word(0)?;
+        if i >= count {
+            return None;
+        }
+        let text = 4 * (count + 1);
+        let start = if i == 0 { 0 } else { self.word(i)? };
+        let end = self.word(i + 1)?;
+        let value = self.data.get(text + start..text + end)?;
+        // Whole values were written, so this is always UTF-8.
+        std::str::from_utf8(value).ok().filter(|v| !v.is_empty())
     }
 }
 
@@ -105,37 +222,92 @@ impl Table {
     }
 }
 
-/// Reads CSV text (RFC 4180: quoted cells may hold commas, quotes and line breaks).
+/// Reads CSV text (RFC 4180: quoted cells may hold commas, quotes and line breaks). A row is
+/// taken only as wide as the header (at most [`MAX_COLUMNS`] cells): cells right of that count
+/// only for whether they hold something.
 pub fn read_csv(text: &str, columns: &'static [ColumnSpec]) -> Result<Table, Vec<Problem>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => {
-            return Err(vec![Problem::with(
-                1,
+    let mut width: Option<usize> = None;
+    let rows = reader.records().enumerate().map(move |(index, record)| {
+        // A record is one spreadsheet row even when a quoted cell holds line breaks.
+        let line = index as u64 + 1;
+        match record {
+            Ok(r) => {
+                let keep = *width.get_or_insert(r.len().min(MAX_COLUMNS));
+                let mut cells: Vec<String> = r.iter().take(keep).map(str::to_owned).collect();
+                // Right of the header: only whether something is there matters.
+                if let Some(extra) = r.iter().skip(keep).find(|c| !c.trim().is_empty()) {
+                    cells.resize(keep, String::new());
+                    cells.push(extra.to_owned());
+                }
+                Ok((line, cells))
+            }
+            Err(e) => Err(vec![Problem::with(
+                line,
                 "",
                 "import-malformed-csv",
                 e.to_string(),
-            )])
+            )]),
+        }
+    });
+    read_rows(rows, columns)
+}
+
+/// Builds a table from rows of cells, whatever file they came from (CSV, XLSX): the first row
+/// is the header, each row comes with the row number a spreadsheet shows, or with the problems
+/// that kept it from being read. Empty cells are empty strings; cells are taken as written
+/// except that the formula guard is removed.
+///
+/// At most [`MAX_PROBLEMS`] problems are collected, then `import-too-many-problems` and no
+/// more rows are read. Once there is a problem no row is kept (the table will not be
+/// returned), so a file of bad rows costs its problems, not its rows.
+pub fn read_rows<I>(rows: I, columns: &'static [ColumnSpec]) -> Result<Table, Vec<Problem>>
+where
+    I: IntoIterator<Item = Result<(u64, Vec<String>), Vec<Problem>>>,
+{
+    let mut rows = rows.into_iter();
+    let (header_line, header) = match rows.next() {
+        Some(Ok(h)) => h,
+        Some(Err(problems)) => {
+            let mut collected = Problems::default();
+            collected.extend(problems);
+            return Err(collected.into_vec(false));
         }
         None => return Err(vec![Problem::new(1, "", "import-empty-file")]),
     };
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut map: Vec<Option<usize>> = Vec::new();
     let mut headers: Vec<Option<String>> = vec![None; columns.len()];
-    for cell in header.iter() {
+    // How the file names each of its columns, for problems in cells.
+    let mut names: Vec<String> = Vec::new();
+    for cell in &header {
         let written = cell.trim().trim_start_matches('\u{feff}').to_owned();
+        if let Some(chars) = too_long(&written) {
+            problems.push(Problem::with(
+                header_line,
+                "",
+                "import-cell-too-long",
+                chars.to_string(),
+            ));
+            map.push(None);
+            names.push(String::new());
+            continue;
+        }
         let folded = fold(&written).to_ascii_lowercase();
         let found = columns
             .iter()
             .position(|c| c.code == folded || c.label == written);
+        names.push(written.clone());
         match found {
             Some(i) if headers[i].is_some() => {
-                problems.push(Problem::new(1, written.clone(), "import-duplicate-column"));
+                problems.push(Problem::new(
+                    header_line,
+                    written.clone(),
+                    "import-duplicate-column",
+                ));
                 map.push(None);
             }
             Some(i) => {
@@ -144,31 +316,28 @@ pub fn read_csv(text: &str, columns: &'static [ColumnSpec]) -> Result<Table, Vec
             }
             None if written.is_empty() => map.push(None),
             None => {
-                problems.push(Problem::new(1, written, "import-unknown-column"));
+                problems.push(Problem::new(header_line, written, "import-unknown-column"));
                 map.push(None);
             }
         }
     }
     for (i, c) in columns.iter().enumerate() {
         if c.required && headers[i].is_none() {
-            problems.push(Problem::new(1, c.label, "import-missing-column"));
+            problems.push(Problem::new(header_line, c.label, "import-missing-column"));
         }
     }
     if !problems.is_empty() {
-        return Err(problems);
+        return Err(problems.into_vec(false));
     }
-    let mut rows = Vec::new();
-    for (index, record) in records.enumerate() {
-        let line = index as u64 + 2;
-        let record = match record {
+    let mut table_rows = Vec::new();
+    for row in rows {
+        if problems.is_full() {
+            break;
+        }
+        let (line, record) = match row {
             Ok(r) => r,
-            Err(e) => {
-                problems.push(Problem::with(
-                    line,
-                    "",
-                    "import-malformed-csv",
-                    e.to_string(),
-                ));
+            Err(p) => {
+                problems.extend(p);
                 continue;
             }
         };
@@ -180,16 +349,28 @@ pub fn read_csv(text: &str, columns: &'static [ColumnSpec]) -> Result<Table, Vec
             continue;
         }
         let mut values = vec![None; columns.len()];
-        for (cell, target) in record.iter().zip(&map) {
+        // Declared columns whose cell is too long (a problem already: not also a missing value).
+        let mut long = Vec::new();
+        for (c, (cell, target)) in record.iter().zip(&map).enumerate() {
+            if let Some(chars) = too_long(cell) {
+                problems.push(Problem::with(
+                    line,
+                    names[c].clone(),
+                    "import-cell-too-long",
+                    chars.to_string(),
+                ));
+                long.extend(*target);
+                continue;
+            }
             if let Some(i) = target {
                 let value = strip_formula_guard(cell);
                 if !value.trim().is_empty() {
-                    values[*i] = Some(value.to_owned());
+                    values[*i] = Some(value);
                 }
             }
         }
         for (i, c) in columns.iter().enumerate() {
-            if c.required && values[i].is_none() {
+            if c.required && values[i].is_none() && !long.contains(&i) {
                 problems.push(Problem::new(
                     line,
                     headers[i].clone().unwrap_or_else(|| c.label.to_owned()),
@@ -197,16 +378,21 @@ pub fn read_csv(text: &str, columns: &'static [ColumnSpec]) -> Result<Table, Vec
                 ));
             }
         }
-        rows.push(Row { line, values });
+        if problems.is_empty() {
+            table_rows.push(Row::new(line, &values));
+        } else if !table_rows.is_empty() {
+            // The table will be refused: its rows are no longer worth their memory.
+            table_rows = Vec::new();
+        }
     }
     if problems.is_empty() {
         Ok(Table {
             columns,
             headers,
-            rows,
+            rows: table_rows,
         })
     } else {
-        Err(problems)
+        Err(problems.into_vec(false))
     }
 }
 
@@ -270,6 +456,104 @@ mod tests {
                 ("組織コード", "import-missing-column")
             ]
         );
+    }
+
+    #[test]
+    fn rows_hold_their_values_in_one_allocation() {
+        let row = Row::new(7, &[Some("a"), None, Some("髙橋 ①")]);
+        assert_eq!(row.line, 7);
+        assert_eq!(row.raw(COLS, "code"), Some("a"));
+        assert_eq!(row.raw(COLS, "name"), None);
+        assert_eq!(row.raw(COLS, "parent"), Some("髙橋 ①"));
+        assert_eq!(row.raw(COLS, "other"), None);
+        let empty = Row::new(1, &[None, None, None]);
+        assert_eq!(empty.raw(COLS, "code"), None);
+        assert_eq!(empty.raw(COLS, "parent"), None);
+        // Fewer values than columns (never built so, but read safely).
+        assert_eq!(Row::new(1, &[Some("x")]).raw(COLS, "parent"), None);
+    }
+
+    #[test]
+    fn problems_stop_at_the_cap_with_one_saying_so() {
+        let mut csv = String::from("code,name\n");
+        for _ in 0..5_000 {
+            csv.push_str("a,\n");
+        }
+        let err = read_csv(&csv, COLS).expect_err("missing names");
+        assert_eq!(err.len(), MAX_PROBLEMS + 1);
+        assert_eq!(
+            err[MAX_PROBLEMS - 1],
+            Problem::new(1_001, "name", "import-required-value")
+        );
+        assert_eq!(
+            err[MAX_PROBLEMS],
+            Problem::new(1_002, "", "import-too-many-problems")
+        );
+        // Exactly at the cap: every problem, and no closing one.
+        let mut csv = String::from("code,name\n");
+        for _ in 0..MAX_PROBLEMS {
+            csv.push_str("a,\n");
+        }
+        let err = read_csv(&csv, COLS).expect_err("missing names");
+        assert_eq!(err.len(), MAX_PROBLEMS);
+        assert!(err.iter().all(|p| p.message_id == "import-required-value"));
+        // A header of thousands of unknown columns.
+        let header = vec!["色"; 20_000].join(",");
+        let err = read_csv(&header, COLS).expect_err("unknown");
+        assert_eq!(err.len(), MAX_PROBLEMS + 1);
+        assert_eq!(err[MAX_PROBLEMS].message_id, "import-too-many-problems");
+    }
+
+    #[test]
+    fn a_cell_past_excels_limit_is_a_problem_in_its_column() {
+        let ok = "長".repeat(MAX_CELL_CHARS);
+        let long = "長".repeat(MAX_CELL_CHARS + 1);
+        let t = read_csv(&format!("code,名称\na,{ok}\n"), COLS).expect("at the limit");
+        assert_eq!(t.rows[0].raw(COLS, "name"), Some(ok.as_str()));
+        let err = read_csv(&format!("code,名称\na,{long}\nb,\n"), COLS).expect_err("too long");
+        assert_eq!(
+            err,
+            [
+                // Not also a missing value.
+                Problem::with(2, "名称", "import-cell-too-long", "32768"),
+                Problem::new(3, "名称", "import-required-value"),
+            ]
+        );
+        let err = read_csv(&format!("code,name,{long}\n"), COLS).expect_err("header");
+        assert_eq!(err, [Problem::with(1, "", "import-cell-too-long", "32768")]);
+        assert_eq!(too_long(&"a".repeat(MAX_CELL_CHARS)), None);
+        assert_eq!(
+            too_long(&"a".repeat(MAX_CELL_CHARS + 1)),
+            Some(MAX_CELL_CHARS + 1)
+        );
+    }
+
+    #[test]
+    fn csv_rows_are_read_no_wider_than_the_header() {
+        let extra = ",".repeat(100_000);
+        let t = read_csv(&format!("code,name\na,b{extra}\n"), COLS).expect("blank cells");
+        assert_eq!(t.rows.len(), 1);
+        let err = read_csv(&format!("code,name\na,b{extra}x\n"), COLS).expect_err("a value");
+        assert_eq!(err, [Problem::new(2, "", "import-too-many-cells")]);
+    }
+
+    #[test]
+    fn the_messages_name_the_limits_they_stand_for() {
+        for ftl in [
+            include_str!("../../../mamori-web/locales/ja/main.ftl"),
+            include_str!("../../../mamori-web/locales/en/main.ftl"),
+        ] {
+            let message = |id: &str| {
+                ftl.lines()
+                    .find_map(|l| l.strip_prefix(id)?.trim_start().strip_prefix('='))
+                    .unwrap_or_else(|| panic!("{id}"))
+                    .to_owned()
+            };
+            assert!(message("import-too-many-problems").contains("1,000"));
+            assert_eq!(MAX_PROBLEMS, 1_000);
+            assert!(message("import-cell-too-long").contains("32,767"));
+            assert_eq!(MAX_CELL_CHARS, 32_767);
+        }
     }
 
     #[test]
