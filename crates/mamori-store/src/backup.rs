@@ -36,6 +36,14 @@ pub const TABLES: &[&str] = &[
     "api_tokens",
     "login_failures",
     "audit_log",
+    "classification_levels",
+    "handling_rules",
+    "files",
+    "file_chunks",
+    "assets",
+    "asset_grams",
+    "asset_relations",
+    "asset_attachments",
 ];
 
 /// The archive format name.

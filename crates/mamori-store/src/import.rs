@@ -144,7 +144,7 @@ struct ResolvedPerson {
 impl Store {
     /// Resolves a unit written as a code or a name (a name shared by several units is
     /// ambiguous and refused).
-    async fn resolve_unit(
+    pub(crate) async fn resolve_unit(
         tx: &mut WriteTx,
         written: &str,
     ) -> Result<std::result::Result<UnitId, &'static str>> {

@@ -11,20 +11,32 @@
 //! - nothing updates or deletes `audit_log` rows (and PostgreSQL refuses it with a trigger);
 //! - on SQLite the journal is WAL with `synchronous=FULL`, asserted at open.
 
+mod assets;
 mod audit;
 mod auth;
 pub mod backup;
 pub mod checkpoint;
+mod classification;
+mod files;
+mod holdings;
 mod import;
+mod import_assets;
 mod list;
 mod org;
 mod seed;
 mod time_fmt;
 mod tx;
 
+pub use assets::{
+    AssetBrief, AssetFilter, AssetRow, AssetScope, AssetSort, RelationRow, StatusFilter,
+};
 pub use audit::{AuditFilter, AuditVerifyReport};
 pub use auth::{ApiTokenRow, NewSession, NewUser, SessionRow, UserRow};
+pub use classification::SwitchPreview;
+pub use files::{AttachmentRow, FileWriter, FILE_CHUNK_BYTES};
+pub use holdings::{Holdings, LeaverRow, TransferPlan};
 pub use import::{ImportOutcome, ImportSummary};
+pub use import_assets::AllowedUnits;
 pub use org::{
     CategoryRow, PeopleFilter, PersonInput, PersonRow, RoleAssignmentRow, RoleHolder, RoleRow,
     UnitInput, UnitRow,

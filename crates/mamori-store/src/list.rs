@@ -22,6 +22,17 @@ impl Filter {
         self.clauses.push(clause.replace('?', &format!("${n}")));
     }
 
+    /// Binds each value as the next parameter and returns their placeholders (`$3, $4`), for
+    /// an `IN (…)` list.
+    pub(crate) fn params(&mut self, values: impl IntoIterator<Item = String>) -> String {
+        let mut placeholders = Vec::new();
+        for v in values {
+            self.args.push(v);
+            placeholders.push(format!("${}", self.args.len()));
+        }
+        placeholders.join(", ")
+    }
+
     /// Adds `column = value` when a non-empty value is given.
     pub(crate) fn eq(&mut self, column: &str, value: Option<&str>) {
         if let Some(v) = value.filter(|v| !v.is_empty()) {

@@ -75,6 +75,7 @@ pub(crate) async fn seed_starting_content(store: &Store) -> Result<()> {
         }
         changed = true;
     }
+    changed |= Store::seed_classification(&mut tx).await?;
     if changed {
         tx.commit().await?;
     }

@@ -41,7 +41,10 @@ pub struct WriteTx {
     pub(crate) tx: Transaction<'static, Any>,
     backend: Backend,
     actor: Actor,
-    audited: Vec<AuditEntry>,
+    /// The first sequence number this transaction appended, and the head it appended last
+    /// (kept instead of the entries, so a 100,000-row import does not hold them all).
+    first_seq: Option<i64>,
+    head: Option<(i64, String)>,
     annotation: Option<(String, String)>,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -58,7 +61,8 @@ impl Store {
             tx,
             backend: self.backend,
             actor,
-            audited: Vec::new(),
+            first_seq: None,
+            head: None,
             annotation: None,
             _guard: guard,
         })
@@ -124,29 +128,42 @@ impl WriteTx {
             before: text(before),
             after: text(after),
         };
-        if self.backend == Backend::Postgres && self.audited.is_empty() {
+        if self.backend == Backend::Postgres && self.first_seq.is_none() {
             // Serialise appenders so that each links to the true head; readers are not blocked.
             sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
                 .execute(&mut *self.tx)
                 .await?;
         }
-        let head: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *self.tx)
-                .await?;
+        // Appends are serialised (SQLite's writer lock, PostgreSQL's table lock), so once read
+        // the head only moves by this transaction's own appends.
+        let head: Option<(i64, String)> = match self.first_seq {
+            Some(_) => self.head.clone(),
+            None => {
+                sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *self.tx)
+                    .await?
+            }
+        };
         let entry = AuditEntry::chain(head.as_ref().map(|(s, h)| (*s, h.as_str())), record);
         crate::audit::insert_entry(&mut self.tx, &entry).await?;
-        self.audited.push(entry.clone());
+        self.first_seq.get_or_insert(entry.seq);
+        self.head = Some((entry.seq, entry.hash.clone()));
         Ok(entry)
     }
 
-    /// Commits, provided at least one audit entry was appended. Returns the entries.
-    pub async fn commit(self) -> Result<Vec<AuditEntry>> {
-        if self.audited.is_empty() {
+    /// Commits, provided at least one audit entry was appended. Returns the sequence numbers
+    /// of the first and last entries appended.
+    pub async fn commit(self) -> Result<(i64, i64)> {
+        let (Some(first), Some((last, _))) = (self.first_seq, self.head) else {
             return Err(StoreError::Unaudited);
-        }
+        };
         self.tx.commit().await?;
-        Ok(self.audited)
+        Ok((first, last))
+    }
+
+    /// True on PostgreSQL (for the few statements that differ).
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.backend == Backend::Postgres
     }
 
     /// Gives the underlying connection for statements in this transaction.
