@@ -27,8 +27,13 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Mamori API", version = "1", description = "Mamori (守り) ISMS for Japanese local governments."),
-    paths(list_units, get_unit, create_unit, update_unit, list_people, get_person, create_person, update_person),
-    components(schemas(UnitList, UnitWrite, PersonWrite, PersonList, UnitRow, PersonRow, ErrorBody, ErrorDetail, FieldProblem)),
+    paths(list_units, get_unit, create_unit, update_unit, list_people, get_person, create_person, update_person,
+        crate::api_assets::list, crate::api_assets::get, crate::api_assets::create, crate::api_assets::update,
+        crate::api_assets::dispose, crate::api_assets::relations),
+    components(schemas(UnitList, UnitWrite, PersonWrite, PersonList, UnitRow, PersonRow, ErrorBody, ErrorDetail, FieldProblem,
+        crate::api_assets::AssetList, crate::api_assets::AssetWrite, crate::api_assets::AssetDetail,
+        crate::api_assets::DisposeBody, crate::api_assets::RelationList, crate::api_assets::RelationItem,
+        crate::api_assets::RuleRef, mamori_store::AssetRow, mamori_store::RelationRow, mamori_store::AssetBrief)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -120,7 +125,7 @@ pub struct Paging {
 }
 
 impl Paging {
-    fn limit(&self) -> AppResult<i64> {
+    pub(crate) fn limit(&self) -> AppResult<i64> {
         match self.limit {
             None => Ok(50),
             Some(l) if (1..=1000).contains(&l) => Ok(l),
@@ -128,7 +133,7 @@ impl Paging {
         }
     }
 
-    fn offset(&self) -> AppResult<i64> {
+    pub(crate) fn offset(&self) -> AppResult<i64> {
         match self.offset {
             None => Ok(0),
             Some(o) if o >= 0 => Ok(o),
@@ -208,7 +213,7 @@ pub async fn list_people(
 
 /// Serves a list from the response cache when nothing has changed since it was computed for
 /// this account (same data version, same query), else computes, stores and serves it.
-async fn cached_json<T, F, Fut>(
+pub(crate) async fn cached_json<T, F, Fut>(
     state: &AppState,
     p: &Principal,
     version: DataVersion,
@@ -395,6 +400,9 @@ pub async fn update_person(
         .map_err(invalid)?;
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
     let updated = Store::update_person(&mut tx, person.id, &input).await?;
+    if input.left_on.is_some() {
+        Store::revoke_access_of_leavers(&mut tx, ctx.today()).await?;
+    }
     ctx.state.commit(tx).await?;
     Ok(Json(updated))
 }

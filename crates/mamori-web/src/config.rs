@@ -11,8 +11,10 @@ pub struct WebConfig {
     pub tls: bool,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpRange>,
-    /// The largest request body accepted, in bytes.
+    /// The largest request body accepted, in bytes (forms, JSON, browser imports).
     pub max_body_bytes: usize,
+    /// The largest uploaded file (evidence, certificates), in bytes.
+    pub max_upload_bytes: u64,
     /// Login failures an account may have in the throttling window.
     pub account_max_failures: usize,
     /// Login failures a source address may have in the throttling window.
@@ -25,6 +27,7 @@ impl Default for WebConfig {
             tls: false,
             trusted_proxies: Vec::new(),
             max_body_bytes: 2 * 1024 * 1024,
+            max_upload_bytes: 20 * 1024 * 1024,
             account_max_failures: mamori_domain::throttle::ThrottlePolicy::ACCOUNT.max_failures,
             source_max_failures: mamori_domain::throttle::ThrottlePolicy::SOURCE.max_failures,
         }

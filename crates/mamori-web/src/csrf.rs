@@ -17,6 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use std::sync::Arc;
 
 /// The form field that carries the token.
@@ -60,6 +61,9 @@ pub fn same_origin(headers: &HeaderMap, tls: bool) -> bool {
     true
 }
 
+/// How far into a multipart body the token must appear.
+const MULTIPART_TOKEN_WINDOW: usize = 16 * 1024;
+
 /// The middleware (see the module doc).
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -99,6 +103,36 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         })
         .map(|b| b.trim_matches('"').to_owned());
     let (parts, body) = req.into_parts();
+    if let (None, Some(boundary)) = (&header_token, &multipart_boundary) {
+        // An upload may be far larger than any form: read only as far as the token (the
+        // first field of every Mamori upload form), then pass the rest on as a stream.
+        let mut stream = body.into_data_stream();
+        let mut prefix: Vec<u8> = Vec::new();
+        let mut submitted = None;
+        while prefix.len() < MULTIPART_TOKEN_WINDOW {
+            match stream.next().await {
+                Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
+                Some(Err(_)) => return AppError::BadRequest("error-bad-request").into_response(),
+                None => break,
+            }
+            submitted = multipart_field(&prefix, boundary, FIELD);
+            if submitted.is_some() {
+                break;
+            }
+        }
+        let ok = matches!((&expected, &submitted), (Some(e), Some(s)) if !e.is_empty() && secure_eq(e, s));
+        if !ok {
+            tracing::info!(path = %parts.uri.path(), "refused an upload without a valid CSRF token");
+            return AppError::BadRequest("error-csrf")
+                .into_response()
+                .with_status(axum::http::StatusCode::FORBIDDEN);
+        }
+        let head = futures_util::stream::once(async move {
+            Ok::<_, axum::Error>(axum::body::Bytes::from(prefix))
+        });
+        let body = Body::from_stream(head.chain(stream));
+        return next.run(Request::from_parts(parts, body)).await;
+    }
     let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => {

@@ -223,3 +223,12 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     }
     out
 }
+
+/// A multipart body that could not be read: too large (the configured limit), or malformed.
+pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::BadRequest("error-too-large")
+    } else {
+        AppError::BadRequest("error-bad-request")
+    }
+}

@@ -7,7 +7,10 @@
 //! unit-level decisions through [`session::Principal::require`], the same single decision
 //! function ([`mamori_domain::authz::Grants::allows`]).
 
+pub mod accounts;
 pub mod api;
+pub mod api_assets;
+pub mod assets;
 pub mod cache;
 pub mod config;
 pub mod credentials;
@@ -86,11 +89,9 @@ impl AppState {
     /// Commits a write transaction, then writes a checkpoint if one is due. Every handler
     /// commits through here.
     pub async fn commit(&self, tx: mamori_store::WriteTx) -> Result<(), mamori_store::StoreError> {
-        let entries = tx.commit().await?;
-        if let (Some(cp), Some(first), Some(last)) =
-            (&self.checkpoints, entries.first(), entries.last())
-        {
-            if let Err(e) = cp.after_append(&self.store, first.seq - 1, last.seq).await {
+        let (first, last) = tx.commit().await?;
+        if let Some(cp) = &self.checkpoints {
+            if let Err(e) = cp.after_append(&self.store, first - 1, last).await {
                 tracing::error!(error = %e, "could not write the audit checkpoint");
             }
         }

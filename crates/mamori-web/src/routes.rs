@@ -36,6 +36,9 @@ pub enum Access {
     LoggedIn,
     /// An account holding the permission in some scope.
     Permission(Permission),
+    /// An account holding any of the permissions in some scope (the asset register, which
+    /// everyone may read in part).
+    AnyOf(&'static [Permission]),
 }
 
 /// One route and its decision.
@@ -59,6 +62,12 @@ const fn r(method: &'static str, path: &'static str, access: Access) -> RouteSpe
 
 use Access::{LoggedIn, PendingMfa, Public, Setup};
 use Permission as P;
+
+/// Reading the asset register, fully or in part.
+const ASSET_READERS: Access = Access::AnyOf(&[P::AssetsRead, P::AssetsReadBasic]);
+const ASSET_EDITORS: Access = Access::Permission(P::AssetsEdit);
+/// Importing files (the kind decides the permission, checked by the handler).
+const IMPORTERS: Access = Access::AnyOf(&[P::UnitsManage, P::PeopleManage, P::AssetsEdit]);
 
 /// The table.
 pub const ROUTES: &[RouteSpec] = &[
@@ -112,6 +121,31 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/admin/people", Access::Permission(P::PeopleManage)),
     r(
         "GET",
+        "/admin/people/leavers",
+        Access::Permission(P::PeopleRead),
+    ),
+    r(
+        "GET",
+        "/admin/people/{id}/transfer",
+        Access::Permission(P::PeopleManage),
+    ),
+    r(
+        "POST",
+        "/admin/people/{id}/transfer",
+        Access::Permission(P::PeopleManage),
+    ),
+    r(
+        "GET",
+        "/admin/accounts/issue",
+        Access::Permission(P::AccountsManage),
+    ),
+    r(
+        "POST",
+        "/admin/accounts/issue",
+        Access::Permission(P::AccountsManage),
+    ),
+    r(
+        "GET",
         "/admin/people/{id}",
         Access::Permission(P::PeopleRead),
     ),
@@ -140,19 +174,62 @@ pub const ROUTES: &[RouteSpec] = &[
         "/admin/settings",
         Access::Permission(P::SettingsManage),
     ),
-    r("GET", "/admin/import", Access::Permission(P::PeopleManage)),
-    r(
-        "POST",
-        "/admin/import/preview",
-        Access::Permission(P::PeopleManage),
-    ),
-    r(
-        "POST",
-        "/admin/import/apply",
-        Access::Permission(P::PeopleManage),
-    ),
+    r("GET", "/admin/import", IMPORTERS),
+    r("POST", "/admin/import/preview", IMPORTERS),
+    r("POST", "/admin/import/apply", IMPORTERS),
     r("GET", "/admin/audit", Access::Permission(P::AuditRead)),
     r("GET", "/admin/audit.csv", Access::Permission(P::AuditRead)),
+    r("GET", "/assets", ASSET_READERS),
+    r("GET", "/assets/export/{format}", ASSET_READERS),
+    r("GET", "/assets/new", ASSET_EDITORS),
+    r("POST", "/assets", ASSET_EDITORS),
+    r("GET", "/assets/{id}", ASSET_READERS),
+    r("POST", "/assets/{id}", ASSET_EDITORS),
+    r("GET", "/assets/{id}/edit", ASSET_EDITORS),
+    r("POST", "/assets/{id}/dispose", ASSET_EDITORS),
+    r("POST", "/assets/{id}/relations", ASSET_EDITORS),
+    r(
+        "POST",
+        "/assets/{id}/relations/{relation}/delete",
+        ASSET_EDITORS,
+    ),
+    r("POST", "/assets/{id}/attachments", ASSET_EDITORS),
+    r(
+        "GET",
+        "/assets/{id}/attachments/{attachment}",
+        ASSET_READERS,
+    ),
+    r(
+        "GET",
+        "/admin/classification",
+        Access::Permission(P::SettingsManage),
+    ),
+    r(
+        "POST",
+        "/admin/classification/levels",
+        Access::Permission(P::SettingsManage),
+    ),
+    r(
+        "POST",
+        "/admin/classification/rules",
+        Access::Permission(P::SettingsManage),
+    ),
+    r(
+        "POST",
+        "/admin/classification/rules/{code}/delete",
+        Access::Permission(P::SettingsManage),
+    ),
+    r(
+        "POST",
+        "/admin/classification/switch",
+        Access::Permission(P::SettingsManage),
+    ),
+    r("GET", "/api/v1/assets", ASSET_READERS),
+    r("POST", "/api/v1/assets", ASSET_EDITORS),
+    r("GET", "/api/v1/assets/{id}", ASSET_READERS),
+    r("PUT", "/api/v1/assets/{id}", ASSET_EDITORS),
+    r("POST", "/api/v1/assets/{id}/dispose", ASSET_EDITORS),
+    r("GET", "/api/v1/assets/{id}/relations", ASSET_READERS),
     r("GET", "/api/v1/units", Access::Permission(P::UnitsRead)),
     r("POST", "/api/v1/units", Access::Permission(P::UnitsManage)),
     r(
@@ -199,6 +276,11 @@ pub fn access_for(method: &Method, path: &str) -> Option<Access> {
 /// Builds the router with every layer.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    // Uploads stream into the database; the body may be as large as the file limit plus the
+    // form's other fields.
+    let upload_body_limit = usize::try_from(state.config.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024);
     Router::new()
         .route("/healthz", get(pages::health))
         .route("/static/{file}", get(pages::static_file))
@@ -252,6 +334,15 @@ pub fn router(state: AppState) -> Router {
             "/admin/people/{id}",
             get(pages::people::edit_form).post(pages::people::update),
         )
+        .route("/admin/people/leavers", get(pages::transfer::leavers))
+        .route(
+            "/admin/people/{id}/transfer",
+            get(pages::transfer::form).post(pages::transfer::submit),
+        )
+        .route(
+            "/admin/accounts/issue",
+            get(pages::accounts::form).post(pages::accounts::submit),
+        )
         .route("/admin/people/{id}/roles", post(pages::people::add_role))
         .route(
             "/admin/people/{id}/roles/{assignment}/delete",
@@ -266,6 +357,68 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/import/apply", post(pages::import::apply))
         .route("/admin/audit", get(pages::audit::list))
         .route("/admin/audit.csv", get(pages::audit::export_csv))
+        .route(
+            "/assets",
+            get(pages::assets::list).post(pages::assets::create),
+        )
+        .route("/assets/export/{format}", get(pages::assets::export))
+        .route("/assets/new", get(pages::assets::new_form))
+        .route(
+            "/assets/{id}",
+            get(pages::assets::show).post(pages::assets::update),
+        )
+        .route("/assets/{id}/edit", get(pages::assets::edit_form))
+        .route("/assets/{id}/relations", post(pages::assets::relate))
+        .route(
+            "/assets/{id}/relations/{relation}/delete",
+            post(pages::assets::unrelate),
+        )
+        .route(
+            "/assets/{id}/attachments/{attachment}",
+            get(pages::assets::download_attachment),
+        )
+        .merge(
+            Router::new()
+                .route("/assets/{id}/attachments", post(pages::assets::upload))
+                .route("/assets/{id}/dispose", post(pages::assets::dispose))
+                .layer(DefaultBodyLimit::max(upload_body_limit)),
+        )
+        .route(
+            "/admin/classification",
+            get(pages::classification::page_get),
+        )
+        .route(
+            "/admin/classification/levels",
+            post(pages::classification::save_level),
+        )
+        .route(
+            "/admin/classification/rules",
+            post(pages::classification::save_rule),
+        )
+        .route(
+            "/admin/classification/rules/{code}/delete",
+            post(pages::classification::delete_rule),
+        )
+        .route(
+            "/admin/classification/switch",
+            post(pages::classification::switch),
+        )
+        .route(
+            "/api/v1/assets",
+            get(crate::api_assets::list).post(crate::api_assets::create),
+        )
+        .route(
+            "/api/v1/assets/{id}",
+            get(crate::api_assets::get).put(crate::api_assets::update),
+        )
+        .route(
+            "/api/v1/assets/{id}/dispose",
+            post(crate::api_assets::dispose),
+        )
+        .route(
+            "/api/v1/assets/{id}/relations",
+            get(crate::api_assets::relations),
+        )
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .route("/api/v1/units", get(api::list_units).post(api::create_unit))
         .route(
@@ -362,16 +515,19 @@ async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> R
         };
         return Redirect::to(to).into_response();
     }
-    if let Access::Permission(p) = access {
-        if !principal.can(p, &Target::Anywhere) {
-            let ip = req
-                .extensions()
-                .get::<ClientIp>()
-                .cloned()
-                .unwrap_or(ClientIp("unknown".into()));
-            audit_denied(&state, &principal, &ip, req.method().as_str(), &path).await;
-            return AppError::Forbidden.into_response();
-        }
+    let needed: &[Permission] = match &access {
+        Access::Permission(p) => std::slice::from_ref(p),
+        Access::AnyOf(ps) => ps,
+        _ => &[],
+    };
+    if !needed.is_empty() && !needed.iter().any(|p| principal.can(*p, &Target::Anywhere)) {
+        let ip = req
+            .extensions()
+            .get::<ClientIp>()
+            .cloned()
+            .unwrap_or(ClientIp("unknown".into()));
+        audit_denied(&state, &principal, &ip, req.method().as_str(), &path).await;
+        return AppError::Forbidden.into_response();
     }
     next.run(req).await
 }

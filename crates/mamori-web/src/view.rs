@@ -217,6 +217,12 @@ fn jiff_offset_seconds(unix: i64, tz: &str) -> i32 {
 }
 
 impl Ctx {
+    /// Today in the organisation's time zone.
+    pub fn today(&self) -> time::Date {
+        let now = time::OffsetDateTime::now_utc();
+        local_date(now.unix_timestamp(), &self.settings.time_zone).unwrap_or(now.date())
+    }
+
     /// The principal, or 401.
     pub fn principal(&self) -> AppResult<&Principal> {
         self.principal.as_deref().ok_or(AppError::Unauthorized)
@@ -245,8 +251,13 @@ impl Ctx {
                 label: tr(lang, "nav-home"),
                 items: vec![item("nav-my-tasks", "/")],
             });
+            if can(Permission::AssetsRead) || can(Permission::AssetsReadBasic) {
+                nav.push(NavGroup {
+                    label: tr(lang, "nav-assets"),
+                    items: vec![item("assets-title", "/assets")],
+                });
+            }
             for soon in [
-                "nav-assets",
                 "nav-risks",
                 "nav-policy",
                 "nav-evaluation",
@@ -266,12 +277,20 @@ impl Ctx {
             }
             if can(Permission::PeopleRead) {
                 admin.push(item("nav-people", "/admin/people"));
+                admin.push(item("nav-leavers", "/admin/people/leavers"));
             }
-            if can(Permission::PeopleManage) {
+            if can(Permission::PeopleManage)
+                || can(Permission::UnitsManage)
+                || can(Permission::AssetsEdit)
+            {
                 admin.push(item("nav-import", "/admin/import"));
+            }
+            if can(Permission::AccountsManage) {
+                admin.push(item("nav-issue", "/admin/accounts/issue"));
             }
             if can(Permission::SettingsManage) {
                 admin.push(item("nav-settings", "/admin/settings"));
+                admin.push(item("nav-classification", "/admin/classification"));
             }
             if can(Permission::AuditRead) {
                 admin.push(item("nav-audit", "/admin/audit"));

@@ -59,7 +59,7 @@ fn role_permissions(role: &str) -> &'static [&'static str] {
         ],
         "audit_lead" | "auditor" => &["units.read", "people.read", "assets.read", "audit.read"],
         "committee" => &["units.read", "people.read", "assets.read"],
-        "staff" => &["units.read", "incident.report"],
+        "staff" => &["units.read", "assets.read_basic", "incident.report"],
         "admin" => &[
             "units.read",
             "units.manage",
@@ -94,16 +94,20 @@ enum Rule {
     LoggedIn,
     /// The permission in some scope (list and "new" pages).
     Anywhere(&'static str),
+    /// Any of the permissions in some scope.
+    AnywhereAny(&'static [&'static str]),
     /// Every permission on the target record's unit.
     OnTarget(&'static [&'static str]),
     /// Giving or removing the `staff` role on the target's unit.
     AssignOnTarget,
     /// The permission held organisation-wide (whole-register imports).
     OrgWide(&'static str),
-    /// A step that never changes anything (an import preview): passes the gate with the
-    /// permission in some scope.
-    Gate(&'static str),
+    /// A step that never changes anything (an import preview): passes the gate with any of
+    /// the permissions in some scope.
+    GateAny(&'static [&'static str]),
 }
+
+const IMPORTERS: &[&str] = &["units.manage", "people.manage", "assets.edit"];
 
 fn rule(method: &str, path: &str) -> Option<Rule> {
     use Rule::*;
@@ -129,6 +133,9 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("POST", "/api/v1/people") => OnTarget(&["people.manage"]),
         ("PUT", "/api/v1/people/{staff_id}") => OnTarget(&["people.read", "people.manage"]),
         ("GET", "/admin/people/new") => Anywhere("people.manage"),
+        ("GET", "/admin/people/leavers") => Anywhere("people.read"),
+        (_, "/admin/people/{id}/transfer") => OnTarget(&["people.read", "people.manage"]),
+        (_, "/admin/accounts/issue") => Anywhere("accounts.manage"),
         ("GET", "/admin/people/{id}") => OnTarget(&["people.read"]),
         ("POST", "/admin/people") => OnTarget(&["people.manage"]),
         ("POST", "/admin/people/{id}") => OnTarget(&["people.read", "people.manage"]),
@@ -136,8 +143,34 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
             AssignOnTarget
         }
         (_, "/admin/settings") => Anywhere("settings.manage"),
-        ("GET", "/admin/import") => Anywhere("people.manage"),
-        ("POST", "/admin/import/preview") => Gate("people.manage"),
+        ("GET", "/admin/import") => AnywhereAny(IMPORTERS),
+        ("POST", "/admin/import/preview") => GateAny(IMPORTERS),
+        // The asset register: everyone reads their own unit's assets up to level 2 (the
+        // matrix's targets are 3B, so reading them needs `assets.read` on their unit).
+        ("GET", "/assets" | "/assets/export/{format}" | "/api/v1/assets") => {
+            AnywhereAny(&["assets.read", "assets.read_basic"])
+        }
+        (
+            "GET",
+            "/assets/{id}"
+            | "/api/v1/assets/{id}"
+            | "/api/v1/assets/{id}/relations"
+            | "/assets/{id}/attachments/{attachment}",
+        ) => OnTarget(&["assets.read"]),
+        ("GET", "/assets/new") => Anywhere("assets.edit"),
+        ("POST", "/assets" | "/api/v1/assets") => OnTarget(&["assets.edit"]),
+        ("GET", "/assets/{id}/edit")
+        | ("PUT", "/api/v1/assets/{id}")
+        | (
+            "POST",
+            "/assets/{id}"
+            | "/assets/{id}/dispose"
+            | "/api/v1/assets/{id}/dispose"
+            | "/assets/{id}/relations"
+            | "/assets/{id}/relations/{relation}/delete"
+            | "/assets/{id}/attachments",
+        ) => OnTarget(&["assets.read", "assets.edit"]),
+        (_, p) if p.starts_with("/admin/classification") => Anywhere("settings.manage"),
         ("POST", "/admin/import/apply") => OrgWide("people.manage"),
         ("GET", "/admin/audit" | "/admin/audit.csv") => Anywhere("audit.read"),
         _ => return None,
@@ -175,7 +208,7 @@ fn expected(rule: Rule, role: &str, scope: Scope, side: TargetSide) -> bool {
         Rule::Anywhere(p) => holds(role, scope, p, None),
         Rule::OnTarget(perms) => perms.iter().all(|p| holds(role, scope, p, Some(side))),
         Rule::OrgWide(p) => scope == Scope::Organisation && role_permissions(role).contains(&p),
-        Rule::Gate(p) => holds(role, scope, p, None),
+        Rule::AnywhereAny(ps) | Rule::GateAny(ps) => ps.iter().any(|p| holds(role, scope, p, None)),
         Rule::AssignOnTarget => {
             (role == "admin" && scope == Scope::Organisation)
                 || (holds(role, scope, "people.read", Some(side))
@@ -262,6 +295,81 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                         .replace("{assignment}", "0")
                         .replace("{code}", &unit.code)
                         .replace("{staff_id}", &person.staff_id);
+                    path = path.replace("{format}", "csv");
+                    let mut partner = None;
+                    if route.path.contains("/assets/{id}") {
+                        let a = app
+                            .add_asset(&format!("資産{counter}"), "system", &unit.code, "3B")
+                            .await;
+                        path = path.replace("{id}", &a.id.to_string());
+                        if route.path.contains("/relations") {
+                            let p = app
+                                .add_asset(
+                                    &format!("相手{counter}"),
+                                    "information",
+                                    &unit.code,
+                                    "3B",
+                                )
+                                .await;
+                            if route.path.ends_with("/delete") {
+                                let mut tx = app.store().begin(Actor::system()).await.expect("b");
+                                let id = Store::add_relation(
+                                    &mut tx,
+                                    a.id,
+                                    p.id,
+                                    mamori_domain::assets::RelationKind::Holds,
+                                )
+                                .await
+                                .expect("relate");
+                                tx.commit().await.expect("c");
+                                path = path.replace("{relation}", &id.to_string());
+                            }
+                            partner = Some(p);
+                        }
+                        if route.path.ends_with("{attachment}") {
+                            let mut tx = app.store().begin(Actor::system()).await.expect("b");
+                            let mut w = mamori_store::FileWriter::begin(&mut tx, 1024)
+                                .await
+                                .expect("f");
+                            w.write(&mut tx, b"evidence").await.expect("w");
+                            let (sha, size) = w.finish(&mut tx).await.expect("f");
+                            let att = Store::attach_to_asset(
+                                &mut tx,
+                                a.id,
+                                "evidence",
+                                &sha,
+                                size,
+                                "e.txt",
+                                "text/plain",
+                            )
+                            .await
+                            .expect("attach");
+                            tx.commit().await.expect("c");
+                            path = path.replace("{attachment}", &att.id.to_string());
+                        }
+                    }
+                    if route.path == "/admin/accounts/issue" && route.method == "POST" {
+                        app.add_person(&format!("ISS{counter}"), &unit.code).await;
+                    }
+                    if route.path == "/admin/classification/rules/{code}/delete" {
+                        let mut tx = app.store().begin(Actor::system()).await.expect("b");
+                        let code = format!("m{counter}");
+                        Store::save_handling_rule(
+                            &mut tx,
+                            &mamori_domain::assets::handling::HandlingRule {
+                                code: code.clone(),
+                                label_ja: "規則".into(),
+                                label_en: "rule".into(),
+                                min_c: Some(2),
+                                min_i: None,
+                                min_a: None,
+                            },
+                        )
+                        .await
+                        .expect("rule");
+                        tx.commit().await.expect("c");
+                        path = format!("/admin/classification/rules/{code}/delete");
+                    }
                     if path.starts_with("/admin/units/{id}") {
                         path = path.replace("{id}", &unit.id.to_string());
                     } else if path.starts_with("/admin/people/{id}") {
@@ -293,6 +401,13 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             "/api/v1/people" => serde_json::json!({
                                 "staff_id": format!("A{counter}"), "name": "新人", "unit": unit.code, "category": "regular"
                             }),
+                            "/api/v1/assets" | "/api/v1/assets/{id}" => serde_json::json!({
+                                "name": format!("API資産{counter}"), "asset_type": "system", "owner_unit": unit.code,
+                                "confidentiality": "3B", "integrity": "1", "availability": "1"
+                            }),
+                            "/api/v1/assets/{id}/dispose" => serde_json::json!({
+                                "disposed_on": "2026-11-26", "disposal_method": "破砕"
+                            }),
                             "/api/v1/people/{staff_id}" => serde_json::json!({
                                 "staff_id": person.staff_id, "name": format!("改名{counter}"), "unit": person.unit, "category": "regular"
                             }),
@@ -303,8 +418,54 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                         client
                             .send_json(route.method, &path, &body, &[("authorization", &auth)])
                             .await
+                    } else if route.path == "/assets/{id}/dispose"
+                        || route.path == "/assets/{id}/attachments"
+                    {
+                        let (ct, body) = common::multipart(
+                            &[("disposed_on", "2026-11-26"), ("disposal_method", "破砕")],
+                            Some(("file", "e.txt", "text/plain", b"evidence")),
+                        );
+                        client
+                            .post_raw_typed(&path, &ct, body, &[("authorization", &auth)])
+                            .await
                     } else {
                         let fields: Vec<(&str, String)> = match route.path {
+                            "/assets" | "/assets/{id}" => vec![
+                                ("name", format!("資産改{counter}")),
+                                ("asset_type", "system".into()),
+                                ("owner_unit", unit.code.clone()),
+                                ("confidentiality", "3B".into()),
+                                ("integrity", "1".into()),
+                                ("availability", "1".into()),
+                            ],
+                            "/assets/{id}/relations" => vec![
+                                ("kind", "holds".into()),
+                                ("direction", "from".into()),
+                                (
+                                    "other",
+                                    partner
+                                        .as_ref()
+                                        .map(|p| p.id.to_string())
+                                        .unwrap_or_default(),
+                                ),
+                            ],
+                            "/admin/classification/levels" => vec![
+                                ("axis", "c".into()),
+                                ("code", "2".into()),
+                                ("definition_ja", format!("定義{counter}")),
+                                ("definition_en", "definition".into()),
+                            ],
+                            "/admin/classification/rules" => vec![
+                                ("code", format!("r{counter}")),
+                                ("label_ja", "規則".into()),
+                                ("min_c", "2".into()),
+                            ],
+                            "/admin/accounts/issue" => vec![("unit", unit.code.clone())],
+                            "/admin/people/{id}/transfer" => vec![("unit", person.unit.clone())],
+                            "/admin/classification/switch" => vec![
+                                ("target", "guideline-r6".into()),
+                                ("action", "apply".into()),
+                            ],
                             "/admin/units" => vec![
                                 ("code", format!("new-{counter}")),
                                 ("name", "新".into()),
@@ -380,7 +541,7 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             res.status != StatusCode::FORBIDDEN
                                 && res.status != StatusCode::UNAUTHORIZED
                         }
-                        (_, Rule::Gate(_)) => {
+                        (_, Rule::GateAny(_)) => {
                             res.status != StatusCode::FORBIDDEN
                                 && res.status != StatusCode::UNAUTHORIZED
                         }

@@ -3,6 +3,7 @@
 
 #![allow(missing_docs)]
 
+#[macro_use]
 mod common;
 
 use axum::http::StatusCode;
@@ -10,28 +11,6 @@ use common::{TestApp, PASSWORD};
 use mamori_store::AuditFilter;
 
 /// Runs a test on SQLite, and on PostgreSQL when `MAMORI_TEST_POSTGRES_URL` is set.
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test]
-            async fn sqlite() {
-                ($body)(false).await
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                if common::postgres_url().is_none() {
-                    eprintln!("skipped: MAMORI_TEST_POSTGRES_URL is not set");
-                    return;
-                }
-                ($body)(true).await
-            }
-        }
-    };
-}
-
 async fn actions(app: &TestApp) -> Vec<String> {
     let (entries, _) = app
         .store()
@@ -1014,17 +993,10 @@ both!(
 );
 
 fn multipart(csrf: &str, kind: &str, filename: &str, content: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "MamoriTestBoundary7";
-    let mut body = Vec::new();
-    for (name, value) in [("csrf", csrf), ("kind", kind)] {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(content);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    common::multipart(
+        &[("csrf", csrf), ("kind", kind)],
+        Some(("file", filename, "text/csv", content)),
+    )
 }
 
 both!(

@@ -17,6 +17,8 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<String>>,
     /// Largest request body, in bytes (default 2 MiB).
     pub max_body_bytes: Option<usize>,
+    /// The largest uploaded file (evidence, certificates), in bytes (default 20 MiB).
+    pub max_upload_bytes: Option<u64>,
     /// Where signed audit checkpoints are appended (default `audit-checkpoints.jsonl` in the
     /// data directory). Point it at storage outside the database server.
     pub checkpoint_file: Option<PathBuf>,
@@ -66,6 +68,9 @@ impl FileConfig {
         }
         if let Some(max) = self.max_body_bytes {
             c.max_body_bytes = max;
+        }
+        if let Some(max) = self.max_upload_bytes {
+            c.max_upload_bytes = max;
         }
         for p in self.trusted_proxies.iter().flatten() {
             c.trusted_proxies.push(

@@ -504,6 +504,7 @@ async fn browser_walkthrough() {
         browser,
         server.password.clone(),
         server.addr.clone(),
+        data_dir.path().to_path_buf(),
     ));
     let outcome = walk.await;
     let _ = client.close().await;
@@ -525,7 +526,7 @@ async fn browser_walkthrough() {
     );
 }
 
-async fn walkthrough(b: Browser, one_time_password: String, addr: String) {
+async fn walkthrough(b: Browser, one_time_password: String, addr: String, data_dir: PathBuf) {
     // 1. Not logged in: `/` sends the browser to the login page, remembering where it was going.
     b.goto("/").await;
     assert_eq!(
@@ -775,4 +776,128 @@ async fn walkthrough(b: Browser, one_time_password: String, addr: String) {
     b.assert_path("/login", "step 9 (after logout)").await;
     b.goto("/").await;
     b.assert_path("/login", "step 9 (`/` after logout)").await;
+
+    asset_register_walk(&b, &data_dir).await;
+}
+
+/// The asset register as a 情報セキュリティ管理者 uses it: last year's Excel register, saved as
+/// CP932 CSV, is uploaded; a broken row is reported with its row number before anything is
+/// written; the corrected file is imported; an asset is found by a fragment of its Japanese
+/// name; its page shows the handling rules its class requires.
+async fn asset_register_walk(b: &Browser, data_dir: &Path) {
+    // 10. A section manager's account, made from the command line.
+    let mut add = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args([
+            "user",
+            "add",
+            "--username",
+            "manager",
+            "--name",
+            "総務課長",
+            "--role",
+            "unit_manager@general-affairs",
+            "--password-stdin",
+        ])
+        .env_remove("MAMORI_DATABASE_URL")
+        .env_remove("MAMORI_CONFIG")
+        .env_remove("MAMORI_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("could not run `mamori user add`");
+    {
+        use std::io::Write;
+        let mut stdin = add.stdin.take().expect("stdin");
+        stdin.write_all(NEW_PASSWORD.as_bytes()).expect("password");
+    }
+    let out = add.wait_with_output().expect("user add");
+    assert!(
+        out.status.success(),
+        "step 10: user add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    b.goto("/login").await;
+    b.fill("#username", "manager").await;
+    b.fill("#password", NEW_PASSWORD).await;
+    b.click_and_wait(r#"form[action="/login"] button[type=submit]"#)
+        .await;
+
+    // 11. A broken register: every problem, with its row, and nothing written.
+    let to_cp932 = |text: &str| mamori_domain::interchange::kind::to_cp932(text).expect("CP932");
+    let header = "名称,種別,所管組織,機密性,完全性,可用性,保管場所\r\n";
+    let broken = data_dir.join("assets-broken.csv");
+    std::fs::write(
+        &broken,
+        to_cp932(&format!("{header}介護保険システム,情報システム,general-affairs,３Ｂ,2,2,サーバ室\r\n監査資料,情報（電磁的記録）,general-affairs,4,1,1,書庫\r\n")),
+    )
+    .expect("write");
+    b.goto("/admin/import?kind=assets").await;
+    b.find("#file")
+        .await
+        .send_keys(&broken.display().to_string())
+        .await
+        .expect("choose the file");
+    b.click_and_wait(r#"form[action="/admin/import/preview"] button[type=submit]"#)
+        .await;
+    let preview = b.body_text().await;
+    assert!(
+        preview.contains("assets-broken.csv:3: 機密性: 分類基準にない格付けです (4)"),
+        "step 11: the broken row should be named with its row number; page text:\n{preview}"
+    );
+    assert_eq!(
+        b.count(r#"form[action="/admin/import/apply"]"#).await,
+        0,
+        "step 11: no confirmation for a broken file"
+    );
+
+    // 12. The corrected register: preview, confirm, done.
+    let fixed = data_dir.join("assets.csv");
+    std::fs::write(
+        &fixed,
+        to_cp932(&format!("{header}介護保険システム,情報システム,general-affairs,３Ｂ,2,2,サーバ室\r\n監査資料,情報（電磁的記録）,general-affairs,2,1,1,書庫\r\n")),
+    )
+    .expect("write");
+    b.find("#file")
+        .await
+        .send_keys(&fixed.display().to_string())
+        .await
+        .expect("choose the file");
+    b.click_and_wait(r#"form[action="/admin/import/preview"] button[type=submit]"#)
+        .await;
+    assert!(
+        b.body_text().await.contains("追加 2 件"),
+        "step 12: the preview counts two new assets"
+    );
+    b.click_and_wait(r#"form[action="/admin/import/apply"] button[type=submit]"#)
+        .await;
+    assert!(
+        b.body_text().await.contains("取り込みました"),
+        "step 12: imported"
+    );
+
+    // 13. Found by a fragment of its Japanese name; its page shows what its class requires.
+    b.goto("/assets").await;
+    b.fill("#q", "介護").await;
+    b.click_and_wait(r#"form[action="/assets"] button[type=submit]"#)
+        .await;
+    let list = b.text("table").await;
+    assert!(
+        list.contains("介護保険システム") && !list.contains("監査資料"),
+        "step 13: search; table:\n{list}"
+    );
+    b.click_and_wait("table tbody a").await;
+    let page = b.body_text().await;
+    assert!(
+        page.contains("支給された端末でのみ取り扱う"),
+        "step 13: handling rules for 3B; page:\n{page}"
+    );
+    b.goto("/assets").await;
+    assert_eq!(
+        b.count(r#"a[href^="/assets/export/xlsx"]"#).await,
+        1,
+        "step 13: the list offers an Excel export of what it shows"
+    );
 }

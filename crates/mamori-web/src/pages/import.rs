@@ -2,8 +2,10 @@
 //! every problem, with its row and column), then confirmation. The same rules as
 //! `mamori import`; nothing is written until confirmed, and then all or nothing.
 //!
-//! Decision: whole-register imports need the permission organisation-wide (`units.manage` for
-//! units, `people.manage` for people); unit-scoped managers use the forms.
+//! Decision: whole-register imports of units and people need the permission
+//! organisation-wide (`units.manage`, `people.manage`); unit-scoped managers use the forms.
+//! Assets and asset relations may be imported by anyone holding `assets.edit`, for the units
+//! where they hold it: a row for another unit is reported, and nothing is written.
 
 use crate::error::{AppError, AppResult};
 use crate::i18n::tr;
@@ -14,13 +16,19 @@ use axum::response::Response;
 use axum::Form;
 use base64::Engine as _;
 use mamori_domain::authz::Target;
-use mamori_domain::interchange::kind::{read_file, Kind};
+use mamori_domain::interchange::asset_relations::AssetRelations;
+use mamori_domain::interchange::assets::Assets;
+use mamori_domain::interchange::decode::decode;
+use mamori_domain::interchange::kind::{parse_table, Kind};
 use mamori_domain::interchange::people::People;
-use mamori_domain::interchange::table::Problem;
+use mamori_domain::interchange::table::{read_csv, ColumnSpec, Problem, Table};
 use mamori_domain::interchange::units::Units;
+use mamori_domain::interchange::xlsx::{read_xlsx, ZIP_MAGIC};
 use mamori_domain::permission::Permission;
+use mamori_domain::UnitId;
 use mamori_store::{ImportOutcome, ImportSummary, Store};
 use serde::Deserialize;
+use std::collections::HashSet;
 
 #[derive(Template)]
 #[template(path = "import.html")]
@@ -34,11 +42,36 @@ struct ImportPage {
     done: bool,
 }
 
+/// The kind to preselect (`?kind=assets`).
+#[derive(Debug, Deserialize)]
+pub struct KindQuery {
+    #[serde(default)]
+    kind: String,
+}
+
+impl ImportPage {
+    fn back_link(&self) -> &'static str {
+        match self.kind.as_str() {
+            "units" => "/admin/units",
+            "people" => "/admin/people",
+            _ => "/assets",
+        }
+    }
+}
+
 /// GET `/admin/import`.
-pub async fn form(ctx: Ctx) -> AppResult<Response> {
+pub async fn form(
+    ctx: Ctx,
+    axum::extract::Query(q): axum::extract::Query<KindQuery>,
+) -> AppResult<Response> {
+    let kind = if permission_for(&q.kind).is_ok() {
+        q.kind
+    } else {
+        "people".into()
+    };
     let page = ImportPage {
         c: ctx.chrome(),
-        kind: "people".into(),
+        kind,
         filename: String::new(),
         content: String::new(),
         summary: None,
@@ -52,31 +85,70 @@ fn permission_for(kind: &str) -> AppResult<Permission> {
     match kind {
         "units" => Ok(Permission::UnitsManage),
         "people" => Ok(Permission::PeopleManage),
+        "assets" | "asset-relations" => Ok(Permission::AssetsEdit),
         _ => Err(AppError::BadRequest("error-bad-request")),
     }
 }
 
-fn columns(
-    bytes: &[u8],
-    columns: &'static [mamori_domain::interchange::table::ColumnSpec],
-) -> impl Fn(&str) -> String {
-    let table = mamori_domain::interchange::decode::decode(bytes)
-        .ok()
-        .and_then(|(text, _)| mamori_domain::interchange::table::read_csv(&text, columns).ok());
-    move |code: &str| match &table {
-        Some(t) => t.column_name(code),
-        None => columns
-            .iter()
-            .find(|c| c.code == code)
-            .map_or(code, |c| c.label)
-            .to_owned(),
+/// The file as a table: an XLSX workbook (checked before it is opened) or CSV.
+fn table(bytes: &[u8], columns: &'static [ColumnSpec]) -> Result<Table, Vec<Problem>> {
+    if bytes.starts_with(ZIP_MAGIC) {
+        read_xlsx(bytes, columns)
+    } else {
+        let (text, _) = decode(bytes).map_err(|e| vec![Problem::new(1, "", e.message_id())])?;
+        read_csv(&text, columns)
+    }
+}
+
+/// A file whose name says one format while its content is another (an `.xlsx` that is not a
+/// workbook, a `.csv` that is one) is refused rather than guessed.
+fn declared_type_problem(filename: &str, bytes: &[u8]) -> Option<Problem> {
+    let name = filename.to_lowercase();
+    let is_zip = bytes.starts_with(ZIP_MAGIC);
+    let mismatch = (name.ends_with(".xlsx") && !is_zip)
+        || ((name.ends_with(".csv") || name.ends_with(".txt")) && is_zip);
+    mismatch.then(|| Problem::new(1, "", "import-type-mismatch"))
+}
+
+/// Reads the file as kind `K` and hands its records and column names to `apply`.
+async fn with_records<K: Kind, F, Fut>(bytes: &[u8], apply: F) -> AppResult<ImportOutcome>
+where
+    F: FnOnce(Vec<(u64, K::Record)>, Table) -> Fut,
+    Fut: std::future::Future<Output = Result<ImportOutcome, mamori_store::StoreError>>,
+{
+    let t = match table(bytes, K::COLUMNS) {
+        Ok(t) => t,
+        Err(p) => return Ok(Err(p)),
+    };
+    match parse_table::<K>(&t) {
+        Ok(records) => Ok(apply(records, t).await?),
+        Err(p) => Ok(Err(p)),
     }
 }
 
 /// Runs the import in a transaction; commits only when `apply` and there are no problems.
+/// Units and people need their permission organisation-wide; assets and relations may be
+/// imported by anyone who edits assets, for the units where they do.
 async fn run(ctx: &Ctx, kind: &str, bytes: &[u8], apply: bool) -> AppResult<ImportOutcome> {
     let p = ctx.principal()?;
-    p.require(permission_for(kind)?, &Target::Organisation)?;
+    let permission = permission_for(kind)?;
+    let allowed: Option<HashSet<UnitId>> = if permission == Permission::AssetsEdit {
+        p.require(permission, &Target::Anywhere)?;
+        match p.grants.unit_roots(permission) {
+            None => None,
+            Some(roots) => Some(
+                ctx.state
+                    .store
+                    .unit_subtrees(&roots)
+                    .await?
+                    .into_iter()
+                    .collect(),
+            ),
+        }
+    } else {
+        p.require(permission, &Target::Organisation)?;
+        None
+    };
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
     tx.annotate(
         "import_id",
@@ -85,23 +157,39 @@ async fn run(ctx: &Ctx, kind: &str, bytes: &[u8], apply: bool) -> AppResult<Impo
             time::OffsetDateTime::now_utc().unix_timestamp_nanos()
         ),
     );
+    let tx_ref = &mut tx;
+    let allowed = allowed.as_ref();
     let outcome = match kind {
-        "units" => match read_file::<Units>(bytes) {
-            Ok(records) => {
-                Store::import_units(&mut tx, &records, &columns(bytes, Units::COLUMNS)("parent"))
-                    .await?
-            }
-            Err(p) => Err(p),
-        },
-        _ => match read_file::<People>(bytes) {
-            Ok(records) => {
-                Store::import_people(&mut tx, &records, columns(bytes, People::COLUMNS)).await?
-            }
-            Err(p) => Err(p),
-        },
+        "units" => {
+            with_records::<Units, _, _>(bytes, |r, t| async move {
+                Store::import_units(tx_ref, &r, &t.column_name("parent")).await
+            })
+            .await?
+        }
+        "people" => {
+            with_records::<People, _, _>(bytes, |r, t| async move {
+                Store::import_people(tx_ref, &r, |c| t.column_name(c)).await
+            })
+            .await?
+        }
+        "assets" => {
+            with_records::<Assets, _, _>(bytes, |r, t| async move {
+                Store::import_assets(tx_ref, &r, |c| t.column_name(c), allowed).await
+            })
+            .await?
+        }
+        _ => {
+            with_records::<AssetRelations, _, _>(bytes, |r, t| async move {
+                Store::import_relations(tx_ref, &r, |c| t.column_name(c), allowed).await
+            })
+            .await?
+        }
     };
     if let Ok(summary) = &outcome {
         if apply && summary.added + summary.updated > 0 {
+            if kind == "people" {
+                Store::revoke_access_of_leavers(&mut tx, ctx.today()).await?;
+            }
             ctx.state.commit(tx).await?;
         }
     }
@@ -133,15 +221,10 @@ pub async fn preview(ctx: Ctx, mut multipart: Multipart) -> AppResult<Response> 
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|_| AppError::BadRequest("error-bad-request"))?
+        .map_err(crate::error::multipart_error)?
     {
         match field.name() {
-            Some("kind") => {
-                kind = field
-                    .text()
-                    .await
-                    .map_err(|_| AppError::BadRequest("error-bad-request"))?
-            }
+            Some("kind") => kind = field.text().await.map_err(crate::error::multipart_error)?,
             Some("file") => {
                 filename = field
                     .file_name()
@@ -153,7 +236,7 @@ pub async fn preview(ctx: Ctx, mut multipart: Multipart) -> AppResult<Response> 
                 bytes = field
                     .bytes()
                     .await
-                    .map_err(|_| AppError::BadRequest("error-too-large"))?
+                    .map_err(crate::error::multipart_error)?
                     .to_vec();
             }
             _ => {}
@@ -162,7 +245,10 @@ pub async fn preview(ctx: Ctx, mut multipart: Multipart) -> AppResult<Response> 
     if bytes.is_empty() {
         return Err(AppError::BadRequest("import-empty-file"));
     }
-    let outcome = run(&ctx, &kind, &bytes, false).await?;
+    let outcome = match declared_type_problem(&filename, &bytes) {
+        Some(problem) => Err(vec![problem]),
+        None => run(&ctx, &kind, &bytes, false).await?,
+    };
     let (summary, problems) = match outcome {
         Ok(s) => (Some(s), Vec::new()),
         Err(p) => (None, describe(&ctx, &filename, &p)),

@@ -2,11 +2,15 @@
 //! store in a write transaction, and render; rules live in the domain crate.
 
 pub mod account;
+pub mod accounts;
+pub mod assets;
 pub mod audit;
+pub mod classification;
 pub mod import;
 pub mod login;
 pub mod people;
 pub mod settings;
+pub mod transfer;
 pub mod units;
 
 use crate::error::{AppError, AppResult};

@@ -369,6 +369,10 @@ async fn save(ctx: &Ctx, existing: Option<PersonRow>, form: PersonForm) -> AppRe
                 Some(person) => Store::update_person(&mut tx, person.id, &input).await,
                 None => Store::create_person(&mut tx, &input).await,
             };
+            // A 離任日 in the past ends the person's sessions and tokens in the same step.
+            if saved.is_ok() && input.left_on.is_some() {
+                Store::revoke_access_of_leavers(&mut tx, ctx.today()).await?;
+            }
             match saved {
                 Ok(row) => {
                     ctx.state.commit(tx).await?;
@@ -409,7 +413,7 @@ pub async fn update(
 }
 
 /// The person, if the caller may read and manage people of their unit.
-async fn managed_person(ctx: &Ctx, id: i64) -> AppResult<PersonRow> {
+pub(crate) async fn managed_person(ctx: &Ctx, id: i64) -> AppResult<PersonRow> {
     let p = ctx.principal()?;
     let (person, lineage) = visible_person(ctx, id).await?;
     p.require(
@@ -422,7 +426,7 @@ async fn managed_person(ctx: &Ctx, id: i64) -> AppResult<PersonRow> {
 /// Giving or taking away `role` in a scope (a unit, or the organisation when `None`) is
 /// allowed only to whoever may hand out everything the role grants there; a refusal is
 /// audited.
-async fn require_may_give(
+pub(crate) async fn require_may_give(
     ctx: &Ctx,
     p: &crate::session::Principal,
     role: &RoleRow,

@@ -141,6 +141,46 @@ impl TestApp {
         u
     }
 
+    /// An asset of `asset_type` in `unit` with confidentiality `c` (integrity and availability
+    /// 1), named `name`.
+    pub async fn add_asset(
+        &self,
+        name: &str,
+        asset_type: &str,
+        unit: &str,
+        c: &str,
+    ) -> mamori_store::AssetRow {
+        let unit = self.unit(unit).await;
+        let mut tx = self.store().begin(Actor::system()).await.expect("begin");
+        let a = Store::create_asset(
+            &mut tx,
+            &mamori_domain::assets::AssetDraft {
+                name: name.into(),
+                asset_type: mamori_domain::assets::AssetType::parse(asset_type).expect("type"),
+                owner_unit: unit.id,
+                custodian: None,
+                segment: mamori_domain::assets::Segment::Lgwan,
+                class: mamori_domain::assets::classification::Class {
+                    confidentiality: c.into(),
+                    integrity: "1".into(),
+                    availability: "1".into(),
+                },
+                location: String::new(),
+                description: String::new(),
+                personal_data: false,
+                rto_hours: None,
+                review_on: None,
+                status: mamori_domain::assets::AssetStatus::InUse,
+                disposed_on: None,
+                disposal_method: String::new(),
+            },
+        )
+        .await
+        .expect("asset");
+        tx.commit().await.expect("commit");
+        a
+    }
+
     pub async fn add_person(&self, staff_id: &str, unit: &str) -> mamori_store::PersonRow {
         let unit = self.unit(unit).await;
         let mut tx = self.store().begin(Actor::system()).await.expect("begin");
@@ -325,6 +365,22 @@ impl Client {
         self.send(req).await
     }
 
+    /// GETs a binary body (downloads) with this client's cookies.
+    pub async fn get_bytes(&mut self, path: &str) -> Vec<u8> {
+        let req = Request::get(path)
+            .header(header::HOST, "mamori.test")
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .expect("req");
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        res.into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec()
+    }
+
     pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Response {
         let mut b = Request::get(path)
             .header(header::HOST, "mamori.test")
@@ -380,6 +436,24 @@ impl Client {
         self.send(req).await
     }
 
+    /// POSTs a body of the given content type with extra headers.
+    pub async fn post_raw_typed(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut b = Request::post(path)
+            .header(header::HOST, "mamori.test")
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::COOKIE, self.cookie_header());
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        self.send(b.body(Body::from(body)).expect("req")).await
+    }
+
     pub async fn post_raw(
         &mut self,
         path: &str,
@@ -419,4 +493,50 @@ fn extract_csrf(html: &str) -> Option<String> {
     let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_owned())
+}
+
+/// Runs an async test body on SQLite and, when configured, on PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                ($body)(false).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if common::postgres_url().is_none() {
+                    eprintln!("skipped: MAMORI_TEST_POSTGRES_URL is not set");
+                    return;
+                }
+                ($body)(true).await
+            }
+        }
+    };
+}
+
+/// A multipart body: text fields first (the CSRF token must come first), then an optional
+/// file `(field, filename, content type, bytes)`. Returns (content type, body).
+pub fn multipart(
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &str, &[u8])>,
+) -> (String, Vec<u8>) {
+    let boundary = "MamoriTestBoundary7";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    if let Some((name, filename, content_type, content)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
