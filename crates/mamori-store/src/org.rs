@@ -207,6 +207,14 @@ pub struct PeopleFilter {
     pub unit_roots: Option<Vec<UnitId>>,
     /// Free text over staff id, name and kana.
     pub query: Option<String>,
+    /// One unit and the units beneath it.
+    pub unit: Option<UnitId>,
+    /// Employment category code.
+    pub category: Option<String>,
+    /// `Some(day)`: only people who have not left before `day`; see `left_only`.
+    pub on: Option<time::Date>,
+    /// With `on`: only those who have left before it instead.
+    pub left_only: bool,
 }
 
 impl Store {
@@ -392,6 +400,19 @@ impl Store {
             }
             let list: Vec<String> = units.iter().map(|u| u.0.to_string()).collect();
             f.raw(format!("p.unit_id IN ({})", list.join(",")));
+        }
+        if let Some(unit) = filter.unit {
+            let units = self.unit_subtrees(&[unit]).await?;
+            let list: Vec<String> = units.iter().map(|u| u.0.to_string()).collect();
+            f.raw(format!("p.unit_id IN ({})", list.join(",")));
+        }
+        f.eq("p.category", filter.category.as_deref());
+        if let Some(day) = filter.on {
+            if filter.left_only {
+                f.add("(p.left_on IS NOT NULL AND p.left_on < ?)", day.to_string());
+            } else {
+                f.add("(p.left_on IS NULL OR p.left_on >= ?)", day.to_string());
+            }
         }
         f.contains_any(&["p.staff_id", "p.name", "p.kana"], filter.query.as_deref());
         let query = ListQuery {

@@ -46,6 +46,7 @@ pub async fn candidates(
     let filter = mamori_store::PeopleFilter {
         unit_roots: Some(units.to_vec()),
         query: None,
+        ..Default::default()
     };
     for person in store.people_all(&filter).await? {
         if person

@@ -189,21 +189,74 @@ pub async fn list_units(
     .await
 }
 
+/// People list parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PeopleQuery {
+    /// Rows to return (1–1000, default 50).
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    pub offset: Option<i64>,
+    /// Free text over staff id, name and kana.
+    pub q: Option<String>,
+    /// A unit code (with the units beneath it).
+    pub unit: Option<String>,
+    /// Employment category code.
+    pub category: Option<String>,
+    /// `active` (not left), `left`, or `all` (default).
+    pub status: Option<String>,
+}
+
 /// List people (only those in units where the caller may read people).
-#[utoipa::path(get, path = "/api/v1/people", params(Paging),
+#[utoipa::path(get, path = "/api/v1/people", params(PeopleQuery),
     responses((status = 200, body = PersonList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_people(
     State(state): State<AppState>,
     Extension(p): Extension<Arc<Principal>>,
     Extension(version): Extension<DataVersion>,
     uri: OriginalUri,
-    Query(paging): Query<Paging>,
+    Extension(settings): Extension<Arc<mamori_domain::settings::OrgSettings>>,
+    Query(query): Query<PeopleQuery>,
 ) -> AppResult<Response> {
+    let paging = Paging {
+        limit: query.limit,
+        offset: query.offset,
+        q: None,
+    };
     let (limit, offset) = (paging.limit()?, paging.offset()?);
+    let bad = |field: &str| AppError::Invalid(vec![(field.to_owned(), "error-bad-filter".into())]);
+    let unit = match query
+        .unit
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        Some(code) => Some(
+            state
+                .store
+                .unit_by_code(code)
+                .await?
+                .ok_or_else(|| bad("unit"))?
+                .id,
+        ),
+        None => None,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let today = mamori_domain::settings::local_date(now.unix_timestamp(), &settings.time_zone)
+        .unwrap_or(now.date());
+    let (on, left_only) = match query.status.as_deref().unwrap_or("all") {
+        "all" | "" => (None, false),
+        "active" => (Some(today), false),
+        "left" => (Some(today), true),
+        _ => return Err(bad("status")),
+    };
     cached_json(&state, &p, version, &uri, || async {
         let filter = PeopleFilter {
             unit_roots: p.grants.unit_roots(Permission::PeopleRead),
-            query: paging.q.clone(),
+            query: query.q.clone(),
+            unit,
+            category: query.category.clone().filter(|c| !c.trim().is_empty()),
+            on,
+            left_only,
         };
         let (items, total) = state.store.people_page(&filter, limit, offset).await?;
         Ok(PersonList { items, total })

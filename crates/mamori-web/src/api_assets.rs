@@ -14,9 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use mamori_domain::assets::classification::lower_axes;
 use mamori_domain::assets::handling::rules_for;
-use mamori_domain::authz::Target;
 use mamori_domain::interchange::values::fold;
-use mamori_domain::permission::Permission;
 use mamori_store::{AssetRow, RelationRow, StatusFilter, Store};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -267,11 +265,8 @@ pub async fn create(ctx: Ctx, Json(body): Json<AssetWrite>) -> AppResult<Respons
 }
 
 async fn editable(ctx: &Ctx, id: i64) -> AppResult<AssetRow> {
-    let p = ctx.principal()?;
     let scheme = ctx.state.store.scheme().await?;
-    let (asset, lineage) = access::visible(&ctx.state, p, &scheme, id).await?;
-    p.require(Permission::AssetsEdit, &Target::Unit { lineage: &lineage })?;
-    Ok(asset)
+    access::editable(&ctx.state, ctx.principal()?, &scheme, id).await
 }
 
 /// Replace an asset's fields (needs `assets.edit` on its unit, and on the new one when it

@@ -77,6 +77,18 @@ pub async fn visible(
     Ok((asset, lineage))
 }
 
+/// An asset the principal may see and change; 404 when hidden, 403 when only visible.
+pub async fn editable(
+    state: &AppState,
+    p: &Principal,
+    scheme: &Scheme,
+    id: i64,
+) -> AppResult<AssetRow> {
+    let (asset, lineage) = visible(state, p, scheme, id).await?;
+    p.require(Permission::AssetsEdit, &Target::Unit { lineage: &lineage })?;
+    Ok(asset)
+}
+
 /// True when the principal may change assets of the unit with this lineage.
 pub fn may_edit(p: &Principal, lineage: &[UnitId]) -> bool {
     p.can(Permission::AssetsEdit, &Target::Unit { lineage })
@@ -84,45 +96,33 @@ pub fn may_edit(p: &Principal, lineage: &[UnitId]) -> bool {
 
 /// List filters as a page or the API takes them (all optional, as strings).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct ListParams {
     /// Free text.
-    #[serde(default)]
     pub q: String,
     /// 種別 code.
-    #[serde(default)]
     pub asset_type: String,
     /// ネットワーク区分 code.
-    #[serde(default)]
     pub segment: String,
     /// Owner unit code (with the units beneath it).
-    #[serde(default)]
     pub unit: String,
     /// 機密性.
-    #[serde(default)]
     pub confidentiality: String,
     /// 完全性.
-    #[serde(default)]
     pub integrity: String,
     /// 可用性.
-    #[serde(default)]
     pub availability: String,
     /// `true` / `false`.
-    #[serde(default)]
     pub personal_data: String,
     /// `active`, `all`, or a status code.
-    #[serde(default)]
     pub status: String,
     /// `true`: review date passed.
-    #[serde(default)]
     pub overdue: String,
     /// 管理者 staff id.
-    #[serde(default)]
     pub custodian: String,
     /// Sort code (see [`AssetSort::ALL`]).
-    #[serde(default)]
     pub sort: String,
     /// `desc` for descending.
-    #[serde(default)]
     pub order: String,
 }
 
@@ -248,54 +248,39 @@ fn opt(v: &str) -> Option<&str> {
 
 /// An asset's fields as submitted (a form, or the API's JSON turned into the same strings).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct AssetFields {
     /// 名称.
-    #[serde(default)]
     pub name: String,
     /// 種別.
-    #[serde(default)]
     pub asset_type: String,
     /// 所管組織 (code).
-    #[serde(default)]
     pub owner_unit: String,
     /// 管理者 (staff id).
-    #[serde(default)]
     pub custodian: String,
     /// ネットワーク区分.
-    #[serde(default)]
     pub segment: String,
     /// 機密性.
-    #[serde(default)]
     pub confidentiality: String,
     /// 完全性.
-    #[serde(default)]
     pub integrity: String,
     /// 可用性.
-    #[serde(default)]
     pub availability: String,
     /// 保管場所.
-    #[serde(default)]
     pub location: String,
     /// 説明.
-    #[serde(default)]
     pub description: String,
     /// A checkbox (`on`) or a boolean word.
-    #[serde(default)]
     pub personal_data: String,
     /// 目標復旧時間（時間）.
-    #[serde(default)]
     pub rto_hours: String,
     /// 次回見直し日 (any date spelling).
-    #[serde(default)]
     pub review_on: String,
     /// 状態.
-    #[serde(default)]
     pub status: String,
     /// 廃棄日.
-    #[serde(default)]
     pub disposed_on: String,
     /// 廃棄方法.
-    #[serde(default)]
     pub disposal_method: String,
 }
 

@@ -1023,3 +1023,66 @@ both!(
         app.close().await;
     }
 );
+
+both!(
+    the_people_api_filters_by_unit_category_and_leaving,
+    |pg: bool| async move {
+        let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+        app.no_mfa_policy().await;
+        app.add_unit("soumu", "secretariat").await;
+        app.add_unit("kakari", "soumu").await;
+        let user = app
+            .add_user("hr", "secretariat", &["unit_manager@secretariat"])
+            .await;
+        app.add_person("P-1", "soumu").await;
+        app.add_person("P-2", "kakari").await;
+        let left = app.add_user("gone", "kakari", &[]).await;
+        app.set_left_on(&left, "2020-03-31").await;
+        let (_, token) = app.token(&user, true).await;
+        let auth = format!("Bearer {token}");
+        let mut c = app.client();
+        let get = |body: serde_json::Value| -> Vec<String> {
+            body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter_map(|p| p["staff_id"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let under = c
+            .get_with("/api/v1/people?unit=soumu", &[("authorization", &auth)])
+            .await
+            .json();
+        assert_eq!(
+            get(under),
+            ["P-1", "P-2", "S-gone"],
+            "the unit and those beneath it"
+        );
+        let active = c
+            .get_with(
+                "/api/v1/people?unit=kakari&status=active",
+                &[("authorization", &auth)],
+            )
+            .await
+            .json();
+        assert_eq!(get(active), ["P-2"]);
+        let gone = c
+            .get_with("/api/v1/people?status=left", &[("authorization", &auth)])
+            .await
+            .json();
+        assert_eq!(get(gone), ["S-gone"]);
+        let none = c
+            .get_with(
+                "/api/v1/people?category=fiscal_year",
+                &[("authorization", &auth)],
+            )
+            .await
+            .json();
+        assert_eq!(none["total"], 0);
+        let bad = c
+            .get_with("/api/v1/people?status=maybe", &[("authorization", &auth)])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        app.close().await;
+    }
+);

@@ -197,7 +197,7 @@ pub async fn list(ctx: Ctx, Query(query): Query<ListQuery>) -> AppResult<Respons
     Ok(ctx.page(&page))
 }
 
-/// GET `/assets/export.{format}`: exactly what the list shows (same filters and scope), as
+/// GET `/assets/export/{format}`: exactly what the list shows (same filters and scope), as
 /// CSV or XLSX in the format imports read.
 pub async fn export(
     ctx: Ctx,
@@ -522,10 +522,7 @@ pub async fn create(ctx: Ctx, Form(fields): Form<AssetFields>) -> AppResult<Resp
 
 /// GET `/assets/{id}/edit`.
 pub async fn edit_form(ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
-    let p = ctx.principal()?;
-    let scheme = ctx.state.store.scheme().await?;
-    let (asset, lineage) = access::visible(&ctx.state, p, &scheme, id).await?;
-    p.require(Permission::AssetsEdit, &Target::Unit { lineage: &lineage })?;
+    let asset = editable(&ctx, id).await?;
     let values = AssetFields::of(&asset);
     let page = form_page(&ctx, Some(asset), values, FormErrors::default()).await?;
     Ok(ctx.page(&page))
@@ -537,10 +534,9 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(fields): Form<AssetFields>,
 ) -> AppResult<Response> {
+    let asset = editable(&ctx, id).await?;
     let p = ctx.principal()?;
     let scheme = ctx.state.store.scheme().await?;
-    let (asset, lineage) = access::visible(&ctx.state, p, &scheme, id).await?;
-    p.require(Permission::AssetsEdit, &Target::Unit { lineage: &lineage })?;
     match access::draft(&ctx.state, p, &scheme, &fields).await? {
         Ok(draft) => {
             let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
@@ -557,11 +553,8 @@ pub async fn update(
 }
 
 async fn editable(ctx: &Ctx, id: i64) -> AppResult<AssetRow> {
-    let p = ctx.principal()?;
     let scheme = ctx.state.store.scheme().await?;
-    let (asset, lineage) = access::visible(&ctx.state, p, &scheme, id).await?;
-    p.require(Permission::AssetsEdit, &Target::Unit { lineage: &lineage })?;
-    Ok(asset)
+    access::editable(&ctx.state, ctx.principal()?, &scheme, id).await
 }
 
 /// A file field read from a multipart form into the database, chunk by chunk.

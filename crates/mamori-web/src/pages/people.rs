@@ -52,6 +52,7 @@ pub async fn list(ctx: Ctx, Query(query): Query<ListQuery>) -> AppResult<Respons
     let filter = PeopleFilter {
         unit_roots: p.grants.unit_roots(Permission::PeopleRead),
         query: Some(query.q.clone()),
+        ..Default::default()
     };
     let mut pager = Pager::new(query.page, PER_PAGE, query_string(&[("q", &query.q)]));
     let (people, total) = ctx
@@ -77,6 +78,7 @@ pub async fn export_csv(ctx: Ctx, Query(query): Query<ListQuery>) -> AppResult<R
     let filter = PeopleFilter {
         unit_roots: p.grants.unit_roots(Permission::PeopleRead),
         query: Some(query.q.clone()),
+        ..Default::default()
     };
     let categories = ctx.state.store.categories().await?;
     let records: Vec<_> = ctx
