@@ -726,7 +726,7 @@ async fn insert_row(
 }
 
 /// A gram waiting to be written: its two characters and the asset's id (16 bytes and no
-/// allocation each, so that an import of 100,000 assets can hold its 1.6 million grams).
+/// allocation each).
 type QueuedGram = ([char; 2], i64);
 
 /// Replaces an asset's grams when its search key changed (or it is new): the old ones are
@@ -770,11 +770,9 @@ struct PendingInsert {
     prepared: Prepared,
 }
 
-/// Writes an import queued (see [`Store::write_asset_batched`]). New rows are written a
-/// hundred at a time; grams wait until the end (or until there are very many) and are then
-/// written in key order, so that the index is appended to rather than rewritten page by page
-/// (on SQLite, random inserts into a large index spill the page cache into the WAL over and
-/// over).
+/// Writes an import queued (see [`Store::write_asset_batched`]): new rows a hundred at a time,
+/// then their grams, in asset order (which appends to the gram index's asset column and
+/// touches one page per distinct gram in its key).
 #[derive(Debug, Default)]
 pub(crate) struct AssetBatch {
     inserts: Vec<PendingInsert>,
@@ -784,33 +782,32 @@ pub(crate) struct AssetBatch {
 /// New assets per multi-row INSERT (21 parameters each).
 const ASSETS_PER_INSERT: usize = 100;
 
-/// Queued grams beyond which they are written before the end (32 MB of them).
-const GRAMS_QUEUED_MAX: usize = 2_000_000;
+/// Grams queued beyond which they are written even if fewer assets are queued (updates and
+/// assets without a given id are written at once; only their grams wait).
+const GRAMS_QUEUED_MAX: usize = 4 * GRAMS_PER_STATEMENT;
 
 impl AssetBatch {
-    /// Writes the queued assets once there are enough for a statement, and everything when
-    /// too many grams are waiting.
+    /// Writes the queued assets once there are enough for a statement (or too many grams
+    /// wait), then the grams that fill whole statements.
     async fn flush_some(&mut self, tx: &mut WriteTx) -> Result<()> {
-        if self.grams.len() >= GRAMS_QUEUED_MAX {
-            self.flush(tx).await?;
-        } else if self.inserts.len() >= ASSETS_PER_INSERT {
+        if self.inserts.len() >= ASSETS_PER_INSERT || self.grams.len() >= GRAMS_QUEUED_MAX {
             insert_rows(tx, &self.inserts).await?;
             self.inserts.clear();
+            let whole = self.grams.len() - self.grams.len() % GRAMS_PER_STATEMENT;
+            insert_grams(tx, &self.grams[..whole]).await?;
+            self.grams.drain(..whole);
         }
         Ok(())
     }
 
-    /// Writes everything queued: the assets, then their grams in key order.
+    /// Writes everything queued.
     pub(crate) async fn flush(&mut self, tx: &mut WriteTx) -> Result<()> {
         for chunk in self.inserts.chunks(ASSETS_PER_INSERT) {
             insert_rows(tx, chunk).await?;
         }
         self.inserts.clear();
-        if std::env::var("MAMORI_EXP_SORT").is_ok_and(|v| v == "1") {
-            self.grams.sort_unstable();
-        }
         insert_grams(tx, &self.grams).await?;
-        self.grams = Vec::new();
+        self.grams.clear();
         Ok(())
     }
 }
@@ -827,18 +824,9 @@ async fn insert_rows(tx: &mut WriteTx, rows: &[PendingInsert]) -> Result<()> {
         return Ok(());
     }
     let postgres = tx.is_postgres();
-    let values: Vec<String> = (0..rows.len())
-        .map(|r| {
-            let base = r * INSERT_PARAMS;
-            let p: Vec<String> = (1..=INSERT_PARAMS)
-                .map(|i| placeholder(postgres, base + i))
-                .collect();
-            format!("({})", p.join(", "))
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO assets ({INSERT_COLUMNS}) VALUES {}",
-        values.join(", ")
+        values_list(postgres, rows.len(), INSERT_PARAMS)
     );
     let mut q = sqlx::query(&sql);
     for r in rows {
@@ -872,37 +860,43 @@ async fn insert_rows(tx: &mut WriteTx, rows: &[PendingInsert]) -> Result<()> {
     Ok(())
 }
 
-/// The `n`th parameter of a many-row statement: `$n` on PostgreSQL, a plain `?` on SQLite,
-/// where sqlx looks each named parameter up by a linear scan (so `$n` would make binding a
-/// statement of n parameters cost n²).
-fn placeholder(postgres: bool, n: usize) -> String {
-    if postgres {
-        format!("${n}")
-    } else {
-        "?".to_owned()
+/// `(…), (…)` for `rows` rows of `columns` parameters: `$n` on PostgreSQL, plain `?` on
+/// SQLite, where sqlx looks each named parameter up by a linear scan (so `$n` would make
+/// binding a statement of n parameters cost n²).
+fn values_list(postgres: bool, rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 6);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            if postgres {
+                out.push_str(&format!("${}", r * columns + c + 1));
+            } else {
+                out.push('?');
+            }
+        }
+        out.push(')');
     }
+    out
 }
 
 /// Most grams in one INSERT (two parameters each).
-const GRAMS_PER_STATEMENT: usize = 500;
+const GRAMS_PER_STATEMENT: usize = 1000;
 
 /// Inserts (gram, asset id) pairs, in statements of [`GRAMS_PER_STATEMENT`].
 async fn insert_grams(tx: &mut WriteTx, grams: &[QueuedGram]) -> Result<()> {
     let postgres = tx.is_postgres();
+    let mut full_sql = None;
     for chunk in grams.chunks(GRAMS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                format!(
-                    "({}, {})",
-                    placeholder(postgres, 2 * i + 1),
-                    placeholder(postgres, 2 * i + 2)
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO asset_grams (gram, asset_id) VALUES {}",
-            values.join(", ")
-        );
+        let sql = if chunk.len() == GRAMS_PER_STATEMENT {
+            full_sql
+                .get_or_insert_with(|| gram_sql(postgres, GRAMS_PER_STATEMENT))
+                .clone()
+        } else {
+            gram_sql(postgres, chunk.len())
+        };
         let mut q = sqlx::query(&sql);
         for (g, id) in chunk {
             q = q.bind(String::from_iter(g)).bind(*id);
@@ -910,6 +904,13 @@ async fn insert_grams(tx: &mut WriteTx, grams: &[QueuedGram]) -> Result<()> {
         q.execute(tx.conn()).await?;
     }
     Ok(())
+}
+
+fn gram_sql(postgres: bool, rows: usize) -> String {
+    format!(
+        "INSERT INTO asset_grams (gram, asset_id) VALUES {}",
+        values_list(postgres, rows, 2)
+    )
 }
 
 /// One side of a relation, briefly.

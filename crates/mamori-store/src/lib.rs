@@ -242,6 +242,14 @@ impl Store {
         Ok(rows == 0)
     }
 
+    /// Refreshes the query planner's statistics (after a large import, so that the asset
+    /// list's filters use their indexes; SQLite never gathers them by itself). Bookkeeping, not
+    /// a change: nothing is audited.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;

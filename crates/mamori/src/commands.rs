@@ -5,14 +5,14 @@
 use crate::config::FileConfig;
 use crate::{AuditCommand, Cli, Command, TokenCommand, UserCommand};
 use anyhow::{anyhow, bail, Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mamori_domain::audit::CheckpointError;
 use mamori_domain::wareki::Lang;
 use mamori_store::checkpoint::{load_or_create_signing_key, read_checkpoints, CheckpointWriter};
 use mamori_store::{Actor, NewUser, RoleHolder, Store};
 use mamori_web::credentials;
 use mamori_web::i18n::{tr, tr_args};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -37,15 +37,49 @@ pub(crate) fn say_args(id: &str, args: &[(&'static str, String)]) -> String {
     tr_args(cli_lang(), id, args)
 }
 
+/// Where progress is drawn: stderr when it is a terminal, nowhere when it is piped or
+/// redirected (scripts and logs get the messages, never the bars).
+fn progress_target() -> ProgressDrawTarget {
+    if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    }
+}
+
 /// A spinner on a terminal; nothing when stderr is piped.
-fn progress(message: String) -> ProgressBar {
-    let bar = ProgressBar::new_spinner();
+pub(crate) fn progress(message: String) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, progress_target());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_message(message);
-    bar.enable_steady_tick(Duration::from_millis(120));
+    if !bar.is_hidden() {
+        bar.enable_steady_tick(Duration::from_millis(120));
+    }
+    bar
+}
+
+/// A spinner that counts (records read or written, total unknown); nothing when piped.
+pub(crate) fn progress_count(message: String) -> ProgressBar {
+    let bar = progress(message);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {human_pos}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar
+}
+
+/// A bar of `len` steps with the time left; nothing when piped.
+pub(crate) fn progress_bar(len: u64, message: String) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), progress_target());
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(message);
     bar
 }
 
@@ -102,6 +136,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 *password_stdin,
             )
             .await
+        }
+        Command::User {
+            action: UserCommand::Issue { unit, dry_run },
+        } => {
+            let store = open_migrated(&cli).await?;
+            user_issue(&store, unit, *dry_run).await
         }
         Command::Token {
             action:
@@ -163,6 +203,34 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 output.as_deref(),
             )
             .await
+        }
+        Command::GenerateSample {
+            dir,
+            units,
+            people,
+            assets,
+            seed,
+        } => {
+            let counts = crate::sample::Counts {
+                units: *units,
+                people: *people,
+                assets: *assets,
+            };
+            let written = crate::sample::generate(dir, counts, *seed)?;
+            eprintln!(
+                "{}",
+                say_args(
+                    "cli-sample-done",
+                    &[
+                        ("dir", dir.display().to_string()),
+                        ("units", written.units.to_string()),
+                        ("people", written.people.to_string()),
+                        ("assets", written.assets.to_string()),
+                        ("relations", written.relations.to_string()),
+                    ]
+                )
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::AuditLog {
             action: AuditCommand::Verify { checkpoint },
@@ -532,4 +600,59 @@ fn hex_key(k: &ed25519_dalek::SigningKey) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// `mamori user issue --unit CODE [--dry-run]`: accounts for a unit's people, with one-time
+/// passwords as CSV on stdout (the distribution list), progress on stderr.
+async fn user_issue(store: &Store, unit: &str, dry_run: bool) -> Result<ExitCode> {
+    let unit_row = store
+        .unit_by_code(unit.trim())
+        .await?
+        .ok_or_else(|| anyhow!(say_args("cli-unknown-unit", &[("unit", unit.to_owned())])))?;
+    let now = time::OffsetDateTime::now_utc();
+    let settings = store.settings().await?;
+    let today = mamori_domain::settings::local_date(now.unix_timestamp(), &settings.time_zone)
+        .unwrap_or(now.date());
+    let (eligible, skipped) =
+        mamori_web::accounts::candidates(store, &[unit_row.id], today).await?;
+    for s in &skipped {
+        eprintln!("{}: {}", s.person.staff_id, say(s.reason));
+    }
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    if dry_run {
+        out.write_record(["staff_id", "name", "unit", "username"])?;
+        for p in &eligible {
+            let username = mamori_web::accounts::username_for(&p.staff_id).unwrap_or_default();
+            out.write_record([&p.staff_id, &p.name, &p.unit, &username])?;
+        }
+    } else {
+        let bar = progress_bar(eligible.len() as u64, say("cli-issue-running"));
+        let mut tx = store.begin(Actor::cli()).await?;
+        let issued =
+            mamori_web::accounts::issue(&mut tx, eligible, |n| bar.set_position(n as u64)).await?;
+        if !issued.is_empty() {
+            tx.commit().await?;
+        }
+        bar.finish_and_clear();
+        out.write_record(["staff_id", "name", "unit", "username", "one_time_password"])?;
+        for i in &issued {
+            out.write_record([
+                &i.person.staff_id,
+                &i.person.name,
+                &i.person.unit,
+                &i.username,
+                &i.password,
+            ])?;
+        }
+        eprintln!(
+            "{}",
+            say_args("cli-issue-done", &[("count", issued.len().to_string())])
+        );
+    }
+    let bytes = out.into_inner().map_err(|e| anyhow!(e.to_string()))?;
+    let text = String::from_utf8(bytes)?;
+    print!("{}{text}", mamori_domain::interchange::UTF8_BOM);
+    Ok(ExitCode::SUCCESS)
 }

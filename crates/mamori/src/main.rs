@@ -2,6 +2,7 @@
 
 mod commands;
 mod config;
+mod sample;
 mod transfer;
 
 use clap::{Parser, Subcommand};
@@ -64,7 +65,7 @@ pub enum Command {
         /// The archive to read.
         file: PathBuf,
     },
-    /// Import records from a CSV file (UTF-8 or CP932). All or nothing.
+    /// Import records from a CSV (UTF-8 or CP932) or XLSX file. All or nothing.
     Import {
         /// What to import.
         kind: transfer::KindArg,
@@ -74,7 +75,7 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Export records as CSV or JSON (stdout unless -o is given).
+    /// Export records as CSV, XLSX or JSON (stdout unless -o is given; XLSX needs -o).
     Export {
         /// What to export.
         kind: transfer::KindArg,
@@ -90,6 +91,25 @@ pub enum Command {
         /// Write to this file instead of stdout.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
+    },
+    /// Write realistic sample data (units.csv, people.csv, assets.csv, asset-relations.csv)
+    /// into DIR, the same for the same seed. Import them in that order.
+    #[command(name = "generate-sample")]
+    GenerateSample {
+        /// The directory to write the files into (created if absent).
+        dir: PathBuf,
+        /// Sections and groups (課・係) to create under the five seeded bodies.
+        #[arg(long, default_value_t = 300)]
+        units: usize,
+        /// People (職員等).
+        #[arg(long, default_value_t = 5000)]
+        people: usize,
+        /// Information assets.
+        #[arg(long, default_value_t = 100_000)]
+        assets: usize,
+        /// Seed of the random choices.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// The tamper-evident audit trail.
     #[command(name = "audit-log")]
@@ -120,6 +140,17 @@ pub enum UserCommand {
         /// Read the password from standard input instead of generating a one-time password.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Issue accounts to the people of a unit (and the units beneath it) who have none, named
+    /// by staff ID, with one-time passwords. Prints CSV (staff ID, name, unit, username,
+    /// one-time password) on stdout, once: hand it out and destroy it.
+    Issue {
+        /// The unit's code.
+        #[arg(long)]
+        unit: String,
+        /// Only show who would get an account (CSV without passwords); change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

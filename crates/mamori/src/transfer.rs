@@ -1,14 +1,22 @@
 //! `mamori import` and `mamori export`: files in and out, as `INTERCHANGE.md` promises.
 //! Problems are listed on stderr as `FILE:LINE: COLUMN: message`; nothing is written unless the
-//! whole file is right.
+//! whole file is right. Imports read CSV or XLSX (told apart by their first bytes); exports
+//! stream records from the store to the file as they are read, except where the format needs
+//! them all (XLSX) or a refusal must leave nothing behind (CP932).
 
-use crate::commands::say_args;
+use crate::commands::{progress, progress_bar, progress_count, say, say_args};
 use anyhow::{bail, Context, Result};
-use mamori_domain::interchange::kind::{read_file, to_cp932, write_csv, write_json, Kind};
+use indicatif::ProgressBar;
+use mamori_domain::interchange::asset_relations::{AssetRelations, RelationRecord};
+use mamori_domain::interchange::assets::Assets;
+use mamori_domain::interchange::decode::decode;
+use mamori_domain::interchange::kind::{parse_table, to_cp932, Kind, Parsed};
 use mamori_domain::interchange::people::{People, PersonRecord};
-use mamori_domain::interchange::table::Problem;
+use mamori_domain::interchange::table::{read_csv, Problem, Table};
 use mamori_domain::interchange::units::{UnitRecord, Units};
-use mamori_store::{Actor, Store};
+use mamori_domain::interchange::xlsx::{read_any_file, read_xlsx, write_xlsx, ZIP_MAGIC};
+use mamori_domain::interchange::{formula_safe, UTF8_BOM};
+use mamori_store::{Actor, AssetFilter, AssetSort, Store, StoreError};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -20,6 +28,11 @@ pub enum KindArg {
     Units,
     /// People (職員等).
     People,
+    /// Information assets (情報資産).
+    Assets,
+    /// Relations between assets (資産の関係): holds, runs_on, connects.
+    #[value(name = "asset-relations")]
+    AssetRelations,
 }
 
 /// Export formats.
@@ -27,6 +40,8 @@ pub enum KindArg {
 pub enum FormatArg {
     /// CSV (UTF-8 with BOM, or CP932).
     Csv,
+    /// An Excel workbook (.xlsx); needs -o.
+    Xlsx,
     /// `{"items": [...]}` with codes.
     Json,
 }
@@ -68,31 +83,132 @@ fn report(file: &Path, problems: &[Problem]) {
     }
 }
 
+/// Reads a file, XLSX or CSV (told apart by the first bytes), into records, with the table's
+/// header (how the file names its columns, for problems found while applying).
+fn read_records<K: Kind>(bytes: &[u8]) -> Result<(Parsed<K::Record>, Table), Vec<Problem>> {
+    if bytes.starts_with(ZIP_MAGIC) {
+        let table = read_xlsx(bytes, K::COLUMNS)?;
+        let records = parse_table::<K>(&table)?;
+        Ok((
+            records,
+            Table {
+                rows: Vec::new(),
+                ..table
+            },
+        ))
+    } else {
+        // CSV, or a refusal (a legacy or encrypted workbook).
+        let records = read_any_file::<K>(bytes)?;
+        Ok((records, csv_header::<K>(bytes)))
+    }
+}
+
+/// The header of a CSV file: only its first line is decoded and read. When it cannot be read
+/// (it could, or the records would not have been), columns are named by their labels.
+fn csv_header<K: Kind>(bytes: &[u8]) -> Table {
+    let first = bytes
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes, |i| &bytes[..=i]);
+    decode(first)
+        .ok()
+        .and_then(|(text, _)| read_csv(&text, K::COLUMNS).ok())
+        .unwrap_or_else(|| Table {
+            columns: K::COLUMNS,
+            headers: vec![None; K::COLUMNS.len()],
+            rows: Vec::new(),
+        })
+}
+
+/// Records read from a file, by kind.
+enum Loaded {
+    Units(Parsed<UnitRecord>),
+    People(Parsed<PersonRecord>),
+    Assets(Parsed<mamori_domain::interchange::assets::AssetRecord>),
+    Relations(Parsed<RelationRecord>),
+}
+
+impl Loaded {
+    fn len(&self) -> usize {
+        match self {
+            Loaded::Units(r) => r.len(),
+            Loaded::People(r) => r.len(),
+            Loaded::Assets(r) => r.len(),
+            Loaded::Relations(r) => r.len(),
+        }
+    }
+}
+
+/// Reads and parses a file; its bytes are dropped before the records are applied.
+fn load(kind: KindArg, file: &Path) -> Result<std::result::Result<(Loaded, Table), Vec<Problem>>> {
+    let bytes = std::fs::read(file).with_context(|| file.display().to_string())?;
+    Ok(match kind {
+        KindArg::Units => read_records::<Units>(&bytes).map(|(r, t)| (Loaded::Units(r), t)),
+        KindArg::People => read_records::<People>(&bytes).map(|(r, t)| (Loaded::People(r), t)),
+        KindArg::Assets => read_records::<Assets>(&bytes).map(|(r, t)| (Loaded::Assets(r), t)),
+        KindArg::AssetRelations => {
+            read_records::<AssetRelations>(&bytes).map(|(r, t)| (Loaded::Relations(r), t))
+        }
+    })
+}
+
 /// `mamori import KIND FILE [--dry-run]`.
 pub async fn import(store: &Store, kind: KindArg, file: &Path, dry_run: bool) -> Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| file.display().to_string())?;
+    let reading = progress(say_args(
+        "cli-import-reading",
+        &[("file", file.display().to_string())],
+    ));
+    let loaded = load(kind, file);
+    reading.finish_and_clear();
+    let (loaded, names) = match loaded? {
+        Ok(l) => l,
+        Err(problems) => {
+            report(file, &problems);
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let import_id = format!(
         "import-{}",
         time::OffsetDateTime::now_utc().unix_timestamp_nanos()
     );
     let mut tx = store.begin(Actor::cli()).await?;
     tx.annotate("import_id", &import_id);
-    let outcome = match kind {
-        KindArg::Units => match read_file::<Units>(&bytes) {
-            Ok(records) => {
-                let names = ColumnNames::read::<Units>(&bytes);
-                Store::import_units(&mut tx, &records, &names.get("parent")).await?
-            }
-            Err(problems) => Err(problems),
-        },
-        KindArg::People => match read_file::<People>(&bytes) {
-            Ok(records) => {
-                let names = ColumnNames::read::<People>(&bytes);
-                Store::import_people(&mut tx, &records, |c| names.get(c)).await?
-            }
-            Err(problems) => Err(problems),
-        },
+    let column = |c: &str| names.column_name(c);
+    let applying = say("cli-import-applying");
+    let outcome = match &loaded {
+        Loaded::Units(records) => {
+            let bar = progress(applying);
+            let outcome = Store::import_units(&mut tx, records, &column("parent")).await;
+            bar.finish_and_clear();
+            outcome?
+        }
+        Loaded::People(records) => {
+            let bar = progress(applying);
+            let outcome = Store::import_people(&mut tx, records, column).await;
+            bar.finish_and_clear();
+            outcome?
+        }
+        Loaded::Assets(records) => {
+            let bar = progress_bar(loaded.len() as u64, applying);
+            let outcome = Store::import_assets_with_progress(&mut tx, records, column, None, |n| {
+                step(&bar, n)
+            })
+            .await;
+            bar.finish_and_clear();
+            outcome?
+        }
+        Loaded::Relations(records) => {
+            let bar = progress_bar(loaded.len() as u64, applying);
+            let outcome =
+                Store::import_relations_with_progress(&mut tx, records, column, None, |n| {
+                    step(&bar, n)
+                })
+                .await;
+            bar.finish_and_clear();
+            outcome?
+        }
     };
+    drop(loaded);
     let summary = match outcome {
         Ok(s) => s,
         Err(problems) => {
@@ -111,41 +227,230 @@ pub async fn import(store: &Store, kind: KindArg, file: &Path, dry_run: bool) ->
         return Ok(ExitCode::SUCCESS);
     }
     if summary.added + summary.updated > 0 {
-        tx.commit().await?;
+        let bar = progress(say("cli-import-committing"));
+        let committed = tx.commit().await;
+        bar.finish_and_clear();
+        committed?;
+        if summary.added + summary.updated >= mamori_web::pages::import::STATISTICS_AFTER_ROWS {
+            store.refresh_statistics().await?;
+        }
     }
     println!("{}", say_args("cli-import-done", &args));
     Ok(ExitCode::SUCCESS)
 }
 
-/// How a file names its columns (for messages); declared labels for absent ones.
-struct ColumnNames {
-    table: Option<mamori_domain::interchange::table::Table>,
-    columns: &'static [mamori_domain::interchange::table::ColumnSpec],
+/// Moves a bar every 256 records (and at the end), not on each one.
+fn step(bar: &ProgressBar, n: usize) {
+    if n.is_multiple_of(256) || bar.length().is_some_and(|l| n as u64 >= l) {
+        bar.set_position(n as u64);
+    }
 }
 
-impl ColumnNames {
-    fn read<K: Kind>(bytes: &[u8]) -> ColumnNames {
-        let table = mamori_domain::interchange::decode::decode(bytes)
-            .ok()
-            .and_then(|(text, _)| {
-                mamori_domain::interchange::table::read_csv(&text, K::COLUMNS).ok()
-            });
-        ColumnNames {
-            table,
-            columns: K::COLUMNS,
+/// Where an export goes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Dest<'p> {
+    /// Standard output.
+    Stdout,
+    /// A file, created (or replaced) when the first byte is written.
+    File(&'p Path),
+}
+
+impl Dest<'_> {
+    fn open(self) -> Result<Box<dyn Write>> {
+        Ok(match self {
+            Dest::Stdout => Box::new(std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::io::stdout(),
+            )),
+            Dest::File(path) => Box::new(std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::fs::File::create(path).with_context(|| path.display().to_string())?,
+            )),
+        })
+    }
+}
+
+/// One CSV row as [`mamori_domain::interchange::kind::write_csv`] writes it (CRLF, RFC 4180
+/// quoting).
+fn csv_row<I>(cells: I) -> std::io::Result<Vec<u8>>
+where
+    I: IntoIterator,
+    I::Item: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .buffer_capacity(1024)
+        .from_writer(Vec::with_capacity(256));
+    w.write_record(cells)?;
+    w.into_inner().map_err(|e| e.into_error())
+}
+
+/// Writes records one at a time, byte for byte as the domain's writers write a whole list:
+/// CSV as `write_csv` (and `to_cp932`), JSON as `write_json` pretty-printed, XLSX as
+/// `write_xlsx` (which needs every record, so they are kept until the end). UTF-8 CSV and JSON
+/// go out as they come; CP932 is held until every character is known to fit, so that a
+/// refusal writes nothing.
+pub(crate) struct Exporter<'p, K: Kind> {
+    format: FormatArg,
+    encoding: EncodingArg,
+    labels: bool,
+    dest: Dest<'p>,
+    out: Option<Box<dyn Write>>,
+    held: Vec<u8>,
+    unencodable: Vec<char>,
+    records: Vec<K::Record>,
+    count: usize,
+}
+
+impl<'p, K: Kind> Exporter<'p, K> {
+    /// Starts an export (writing the header or opening bracket where the format streams).
+    pub(crate) fn new(
+        format: FormatArg,
+        encoding: EncodingArg,
+        labels: bool,
+        dest: Dest<'p>,
+    ) -> Result<Self> {
+        let mut e = Exporter {
+            format,
+            encoding,
+            labels,
+            dest,
+            out: None,
+            held: Vec::new(),
+            unencodable: Vec::new(),
+            records: Vec::new(),
+            count: 0,
+        };
+        match format {
+            FormatArg::Csv => {
+                let header = csv_row(
+                    K::COLUMNS
+                        .iter()
+                        .map(|c| if labels { c.label } else { c.code }),
+                )?;
+                if encoding == EncodingArg::Utf8 {
+                    e.put(UTF8_BOM.as_bytes())?;
+                }
+                e.put_text(header)?;
+            }
+            FormatArg::Json => e.put(b"{\n  \"items\": [")?,
+            FormatArg::Xlsx => {}
+        }
+        Ok(e)
+    }
+
+    /// Records written (or kept) so far.
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.format == FormatArg::Csv && self.encoding == EncodingArg::Cp932 {
+            self.held.extend_from_slice(bytes);
+            return Ok(());
+        }
+        if self.out.is_none() {
+            self.out = Some(self.dest.open().map_err(std::io::Error::other)?);
+        }
+        match &mut self.out {
+            Some(out) => out.write_all(bytes),
+            None => Ok(()),
         }
     }
 
-    fn get(&self, code: &str) -> String {
-        match &self.table {
-            Some(t) => t.column_name(code),
-            None => self
-                .columns
-                .iter()
-                .find(|c| c.code == code)
-                .map_or(code, |c| c.label)
-                .to_owned(),
+    /// Writes CSV text in the export's encoding.
+    fn put_text(&mut self, utf8: Vec<u8>) -> std::io::Result<()> {
+        match self.encoding {
+            EncodingArg::Utf8 => self.put(&utf8),
+            EncodingArg::Cp932 => {
+                let text = String::from_utf8(utf8).map_err(std::io::Error::other)?;
+                match to_cp932(&text) {
+                    Ok(bytes) => self.put(&bytes),
+                    Err(chars) => {
+                        for c in chars {
+                            if !self.unencodable.contains(&c) {
+                                self.unencodable.push(c);
+                            }
+                        }
+                        Ok(())
+                    }
+                }
+            }
         }
+    }
+
+    /// Adds one record.
+    pub(crate) fn push(&mut self, record: K::Record) -> std::io::Result<()> {
+        self.count += 1;
+        match self.format {
+            FormatArg::Csv => {
+                let row = csv_row(
+                    K::cells(&record, self.labels)
+                        .iter()
+                        .map(|c| formula_safe(c).into_owned()),
+                )?;
+                self.put_text(row)
+            }
+            FormatArg::Json => {
+                let item = serde_json::to_string_pretty(&K::json(&record))?;
+                let mut text = String::with_capacity(item.len() + 64);
+                if self.count > 1 {
+                    text.push(',');
+                }
+                text.push_str("\n    ");
+                text.push_str(&item.replace('\n', "\n    "));
+                self.put(text.as_bytes())
+            }
+            FormatArg::Xlsx => {
+                self.records.push(record);
+                Ok(())
+            }
+        }
+    }
+
+    /// Finishes the export; a CP932 export with characters CP932 cannot hold is refused,
+    /// naming them, and nothing is written.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        match self.format {
+            FormatArg::Csv => {
+                if !self.unencodable.is_empty() {
+                    let list: String = self
+                        .unencodable
+                        .iter()
+                        .map(|c| format!("「{c}」"))
+                        .collect();
+                    bail!("{}", say_args("cli-export-cp932", &[("chars", list)]));
+                }
+                if self.encoding == EncodingArg::Cp932 {
+                    let held = std::mem::take(&mut self.held);
+                    let mut out = self.dest.open()?;
+                    out.write_all(&held)?;
+                    self.out = Some(out);
+                } else if self.out.is_none() {
+                    self.put(b"")?;
+                }
+            }
+            FormatArg::Json => {
+                let end: &[u8] = if self.count > 0 {
+                    b"\n  ]\n}\n"
+                } else {
+                    b"]\n}\n"
+                };
+                self.put(end)?;
+            }
+            FormatArg::Xlsx => {
+                let bytes =
+                    write_xlsx::<K>(&self.records, self.labels).map_err(anyhow::Error::msg)?;
+                self.records = Vec::new();
+                let mut out = self.dest.open()?;
+                out.write_all(&bytes)?;
+                self.out = Some(out);
+            }
+        }
+        if let Some(mut out) = self.out.take() {
+            out.flush()?;
+        }
+        Ok(())
     }
 }
 
@@ -158,66 +463,213 @@ pub async fn export(
     header: HeaderArg,
     output: Option<&Path>,
 ) -> Result<ExitCode> {
+    // A workbook is binary: it goes to a file, never to a terminal or a pipe by accident.
+    let dest = match (format, output) {
+        (_, Some(path)) => Dest::File(path),
+        (FormatArg::Xlsx, None) => bail!("{}", say("cli-export-xlsx-needs-output")),
+        (_, None) => Dest::Stdout,
+    };
     // JSON always carries codes.
-    let labels = header == HeaderArg::Labels && format == FormatArg::Csv;
-    let bytes = match kind {
+    let labels = header == HeaderArg::Labels && format != FormatArg::Json;
+    let bar = progress_count(say("cli-export-running"));
+    let result = match kind {
         KindArg::Units => {
-            let records: Vec<UnitRecord> =
-                store.units().await?.iter().map(|u| u.to_record()).collect();
-            render::<Units>(&records, format, encoding, labels)?
+            let mut out = Exporter::<Units>::new(format, encoding, labels, dest)?;
+            for u in store.units().await? {
+                out.push(u.to_record())?;
+                bar.inc(1);
+            }
+            finish(out, &bar)
         }
         KindArg::People => {
             let categories = store.categories().await?;
-            let records: Vec<PersonRecord> = store
+            let mut out = Exporter::<People>::new(format, encoding, labels, dest)?;
+            for p in store
                 .people_all(&mamori_store::PeopleFilter::default())
                 .await?
-                .iter()
-                .map(|p| {
-                    let mut r = p.to_record();
-                    if let Some(c) = categories
-                        .iter()
-                        .find(|c| c.code == r.category)
-                        .filter(|_| labels)
-                    {
-                        r.category = c.label_ja.clone();
+            {
+                let mut r = p.to_record();
+                if let Some(c) = categories
+                    .iter()
+                    .find(|c| c.code == r.category)
+                    .filter(|_| labels)
+                {
+                    r.category = c.label_ja.clone();
+                }
+                out.push(r)?;
+                bar.inc(1);
+            }
+            finish(out, &bar)
+        }
+        KindArg::Assets => {
+            let mut out = Exporter::<Assets>::new(format, encoding, labels, dest)?;
+            let filter = AssetFilter {
+                sort: AssetSort::Id,
+                ..AssetFilter::default()
+            };
+            store
+                .assets_for_each(&filter, |a| {
+                    out.push(a.to_record()?)?;
+                    if out.count().is_multiple_of(256) {
+                        bar.set_position(out.count() as u64);
                     }
-                    r
+                    Ok(())
                 })
-                .collect();
-            render::<People>(&records, format, encoding, labels)?
+                .await?;
+            finish(out, &bar)
+        }
+        KindArg::AssetRelations => {
+            let mut out = Exporter::<AssetRelations>::new(format, encoding, labels, dest)?;
+            store
+                .relations_for_each(None, |r| {
+                    let kind = r
+                        .relation_kind()
+                        .ok_or_else(|| StoreError::Corrupt(format!("relation {}", r.id)))?;
+                    out.push(RelationRecord::new(r.from.id.0, r.to.id.0, kind))?;
+                    if out.count().is_multiple_of(256) {
+                        bar.set_position(out.count() as u64);
+                    }
+                    Ok(())
+                })
+                .await?;
+            finish(out, &bar)
         }
     };
-    match output {
-        Some(path) => std::fs::write(path, &bytes).with_context(|| path.display().to_string())?,
-        None => std::io::stdout().write_all(&bytes)?,
-    }
+    bar.finish_and_clear();
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn render<K: Kind>(
-    records: &[K::Record],
-    format: FormatArg,
-    encoding: EncodingArg,
-    labels: bool,
-) -> Result<Vec<u8>> {
-    Ok(match format {
-        FormatArg::Json => {
-            let mut b = serde_json::to_vec_pretty(&write_json::<K>(records))?;
-            b.push(b'\n');
-            b
+fn finish<K: Kind>(out: Exporter<'_, K>, bar: &ProgressBar) -> Result<()> {
+    bar.set_position(out.count() as u64);
+    if out.format == FormatArg::Xlsx {
+        bar.set_message(say("cli-export-xlsx-writing"));
+    }
+    out.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mamori_domain::assets::RelationKind;
+    use mamori_domain::interchange::kind::{write_csv, write_json};
+
+    fn units() -> Vec<UnitRecord> {
+        vec![
+            UnitRecord {
+                code: "sec-001".into(),
+                name: "総務課, \"庶務\"\n係".into(),
+                parent: Some("secretariat".into()),
+                in_scope: true,
+            },
+            UnitRecord {
+                code: "sec-002".into(),
+                name: "=SUM(A1)".into(),
+                parent: None,
+                in_scope: false,
+            },
+        ]
+    }
+
+    fn export<K: Kind>(
+        records: &[K::Record],
+        format: FormatArg,
+        encoding: EncodingArg,
+        labels: bool,
+    ) -> Result<Vec<u8>>
+    where
+        K::Record: Clone,
+    {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("out");
+        let mut e = Exporter::<K>::new(format, encoding, labels, Dest::File(&path))?;
+        for r in records {
+            e.push(r.clone())?;
         }
-        FormatArg::Csv => {
-            let text = write_csv::<K>(records, labels).map_err(anyhow::Error::msg)?;
-            match encoding {
-                EncodingArg::Utf8 => text.into_bytes(),
-                EncodingArg::Cp932 => match to_cp932(&text) {
-                    Ok(b) => b,
-                    Err(chars) => {
-                        let list: String = chars.iter().map(|c| format!("「{c}」")).collect();
-                        bail!("{}", say_args("cli-export-cp932", &[("chars", list)]));
-                    }
-                },
+        e.finish()?;
+        Ok(std::fs::read(&path)?)
+    }
+
+    #[test]
+    fn streamed_csv_and_json_are_byte_for_byte_what_the_domain_writes() {
+        let all = units();
+        for n in 0..=all.len() {
+            let records = &all[..n];
+            for labels in [true, false] {
+                let whole = write_csv::<Units>(records, labels).expect("csv");
+                let streamed =
+                    export::<Units>(records, FormatArg::Csv, EncodingArg::Utf8, labels).expect("e");
+                assert_eq!(String::from_utf8(streamed).expect("utf8"), whole);
+                let cp = export::<Units>(records, FormatArg::Csv, EncodingArg::Cp932, labels)
+                    .expect("e");
+                assert_eq!(cp, to_cp932(&whole).expect("cp932"));
             }
+            let mut json = serde_json::to_vec_pretty(&write_json::<Units>(records)).expect("j");
+            json.push(b'\n');
+            let streamed =
+                export::<Units>(records, FormatArg::Json, EncodingArg::Utf8, false).expect("e");
+            assert_eq!(
+                String::from_utf8(streamed).expect("utf8"),
+                String::from_utf8(json).expect("utf8"),
+                "{n} records"
+            );
         }
-    })
+        let rels = vec![
+            RelationRecord::new(1, 2, RelationKind::RunsOn),
+            RelationRecord::new(1, 3, RelationKind::Holds),
+        ];
+        let whole = write_csv::<AssetRelations>(&rels, true).expect("csv");
+        let streamed =
+            export::<AssetRelations>(&rels, FormatArg::Csv, EncodingArg::Utf8, true).expect("e");
+        assert_eq!(String::from_utf8(streamed).expect("utf8"), whole);
+    }
+
+    #[test]
+    fn a_cp932_refusal_names_each_character_once_and_writes_nothing() {
+        let mut records = units();
+        records[0].name = "😀 と 😀 と 🍣".into();
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("out.csv");
+        std::fs::write(&path, b"before").expect("w");
+        let mut e =
+            Exporter::<Units>::new(FormatArg::Csv, EncodingArg::Cp932, true, Dest::File(&path))
+                .expect("new");
+        for r in records {
+            e.push(r).expect("push");
+        }
+        let err = e.finish().expect_err("refused").to_string();
+        assert_eq!(err.matches("「😀」").count(), 1, "{err}");
+        assert!(err.contains("「🍣」"), "{err}");
+        assert_eq!(
+            std::fs::read(&path).expect("r"),
+            b"before",
+            "file untouched"
+        );
+    }
+
+    #[test]
+    fn an_xlsx_export_reads_back_as_the_same_records() {
+        let records = units();
+        let bytes =
+            export::<Units>(&records, FormatArg::Xlsx, EncodingArg::Utf8, true).expect("xlsx");
+        assert!(bytes.starts_with(ZIP_MAGIC));
+        let (back, header) = read_records::<Units>(&bytes).expect("read");
+        let back: Vec<UnitRecord> = back.into_iter().map(|(_, r)| r).collect();
+        assert_eq!(back, records);
+        assert_eq!(header.column_name("parent"), "上位組織コード");
+        assert!(header.rows.is_empty(), "only the header is kept");
+    }
+
+    #[test]
+    fn csv_header_names_columns_as_the_file_does() {
+        let t = csv_header::<Units>("\u{feff}CODE,名称\r\nx,y\r\n".as_bytes());
+        assert_eq!(t.column_name("code"), "CODE");
+        assert_eq!(t.column_name("name"), "名称");
+        assert_eq!(
+            t.column_name("parent"),
+            "上位組織コード",
+            "absent: its label"
+        );
+        assert!(t.rows.is_empty());
+    }
 }

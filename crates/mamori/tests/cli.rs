@@ -669,3 +669,315 @@ fn people_import_resolves_references_and_round_trips() {
         serde_json::json!(["unit_manager@general-affairs"])
     );
 }
+
+fn summary_counts(stdout: &[u8]) -> (usize, usize, usize) {
+    let out = text(stdout);
+    let number = |label: &str| -> usize {
+        let start = out
+            .find(label)
+            .unwrap_or_else(|| panic!("{label} in {out}"))
+            + label.len();
+        out[start..]
+            .trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("a number after {label} in {out}"))
+    };
+    (number("追加"), number("更新"), number("変更なし"))
+}
+
+#[test]
+fn generated_sample_imports_cleanly_in_order_and_exports_round_trip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let sample = dir.path().join("sample");
+    let s = sample.to_str().expect("p");
+    let out = mamori(
+        &data,
+        &[
+            "generate-sample",
+            s,
+            "--units",
+            "20",
+            "--people",
+            "50",
+            "--assets",
+            "300",
+            "--seed",
+            "3",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "the generator's note goes to stderr");
+    assert!(
+        text(&out.stderr).contains("情報資産 300 件"),
+        "{}",
+        text(&out.stderr)
+    );
+    let file = |name: &str| sample.join(name).to_str().expect("p").to_owned();
+    let relations = std::fs::read_to_string(file("asset-relations.csv"))
+        .expect("relations")
+        .lines()
+        .count()
+        - 1;
+    assert!(relations > 0);
+
+    // A dry run checks everything and writes nothing.
+    assert!(mamori(&data, &["migrate"]).status.success());
+    for (kind, name, rows) in [("units", "units.csv", 20), ("people", "people.csv", 50)] {
+        let out = mamori(&data, &["import", kind, &file(name)]);
+        assert!(out.status.success(), "{kind}: {}", text(&out.stderr));
+        assert_eq!(summary_counts(&out.stdout), (rows, 0, 0), "{kind}");
+    }
+    let out = mamori(
+        &data,
+        &["import", "assets", &file("assets.csv"), "--dry-run"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("確認のみ"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(summary_counts(&out.stdout), (300, 0, 0));
+    let out = mamori(&data, &["export", "assets", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        json["items"].as_array().expect("items").len(),
+        0,
+        "the dry run wrote nothing"
+    );
+
+    // Units, people, assets, relations: each imports cleanly; progress is not drawn on a pipe.
+    let out = mamori(&data, &["import", "assets", &file("assets.csv")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(summary_counts(&out.stdout), (300, 0, 0));
+    assert!(
+        out.stderr.is_empty(),
+        "no progress on a pipe: {}",
+        text(&out.stderr)
+    );
+    let out = mamori(
+        &data,
+        &["import", "asset-relations", &file("asset-relations.csv")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(summary_counts(&out.stdout), (relations, 0, 0));
+
+    // The register holds the file's ids, sorted, with the generator's variety.
+    let out = mamori(&data, &["export", "assets", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let items = json["items"].as_array().expect("items");
+    let ids: Vec<i64> = items
+        .iter()
+        .map(|a| a["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=300).collect::<Vec<_>>(),
+        "given ids, exported in id order"
+    );
+    let disposed: Vec<&serde_json::Value> =
+        items.iter().filter(|a| a["status"] == "disposed").collect();
+    assert!(!disposed.is_empty());
+    assert!(disposed
+        .iter()
+        .all(|a| a["disposed_on"].is_string() && a["disposal_method"] != ""));
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    assert!(
+        items.iter().any(
+            |a| a["review_on"].as_str().is_some_and(|d| d < today.as_str())
+                && a["status"] != "disposed"
+        ),
+        "some reviews are overdue"
+    );
+    let out = mamori(&data, &["export", "asset-relations", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["items"].as_array().expect("items").len(), relations);
+
+    // Every kind exported (CSV and XLSX) and imported again changes nothing.
+    for (kind, rows) in [
+        ("units", 25),
+        ("people", 50),
+        ("assets", 300),
+        ("asset-relations", relations),
+    ] {
+        for format in ["csv", "xlsx"] {
+            let exported = dir.path().join(format!("{kind}.{format}"));
+            let e = exported.to_str().expect("p");
+            let out = mamori(&data, &["export", kind, "--format", format, "-o", e]);
+            assert!(
+                out.status.success(),
+                "{kind} {format}: {}",
+                text(&out.stderr)
+            );
+            let bytes = std::fs::read(&exported).expect("exported");
+            if format == "xlsx" {
+                assert!(bytes.starts_with(b"PK\x03\x04"), "{kind}: a workbook");
+            } else {
+                assert!(
+                    bytes.starts_with(&[0xEF, 0xBB, 0xBF]),
+                    "{kind}: UTF-8 with BOM"
+                );
+            }
+            let out = mamori(&data, &["import", kind, e]);
+            assert!(
+                out.status.success(),
+                "{kind} {format}: {}",
+                text(&out.stderr)
+            );
+            assert_eq!(summary_counts(&out.stdout), (0, 0, rows), "{kind} {format}");
+        }
+    }
+
+    // One audited change per record, all carrying the import's id.
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let (creates, tagged): (i64, i64) = rt.block_on(async {
+        let pool = sqlite(&data).await;
+        sqlx::query_as(
+            "SELECT COUNT(*), SUM(CASE WHEN after_json LIKE '%\"import_id\":\"import-%' THEN 1 ELSE 0 END) \
+             FROM audit_log WHERE action = 'asset.create'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("q")
+    });
+    assert_eq!((creates, tagged), (300, 300));
+}
+
+#[test]
+fn xlsx_goes_to_a_file_and_bad_asset_rows_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(mamori(dir.path(), &["migrate"]).status.success());
+    for lang in ["ja", "en"] {
+        let out = mamori_with(
+            dir.path(),
+            &["export", "units", "--format", "xlsx"],
+            None,
+            &[("MAMORI_LANG", lang)],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty(), "nothing binary on stdout");
+        let expected = if lang == "ja" {
+            "-o で出力先"
+        } else {
+            "give one with -o"
+        };
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+
+    let bad = dir.path().join("assets.csv");
+    std::fs::write(
+        &bad,
+        "資産ID,名称,種別,所管組織,管理者,機密性,完全性,可用性\r\n\
+         1,住記システム,情報システム,secretariat,,3B,2,2\r\n\
+         2,謎の資産,system,nowhere,S999,3A,3,1\r\n",
+    )
+    .expect("write");
+    let out = mamori(dir.path(), &["import", "assets", bad.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let at = |column: &str| format!("{}:3: {column}: ", bad.display());
+    for column in ["所管組織", "管理者", "完全性"] {
+        assert!(err.contains(&at(column)), "{column}: {err}");
+    }
+    assert!(err.contains("(nowhere)") && err.contains("(S999)"), "{err}");
+    let out = mamori(dir.path(), &["export", "assets", "--format", "json"]);
+    assert!(
+        !text(&out.stdout).contains("住記システム"),
+        "the good row was not written either"
+    );
+
+    // The same file as a workbook is read the same way (sniffed, whatever its name).
+    std::fs::write(
+        &bad,
+        "資産ID,名称,種別,所管組織,管理者,機密性,完全性,可用性\r\n\
+         7,住記システム,情報システム,secretariat,,3B,2,2\r\n",
+    )
+    .expect("write");
+    assert!(
+        mamori(dir.path(), &["import", "assets", bad.to_str().expect("p")])
+            .status
+            .success()
+    );
+    let book = dir.path().join("assets-copy.bin");
+    let out = mamori(
+        dir.path(),
+        &[
+            "export",
+            "assets",
+            "--format",
+            "xlsx",
+            "--header",
+            "codes",
+            "-o",
+            book.to_str().expect("p"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mamori(dir.path(), &["import", "assets", book.to_str().expect("p")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(summary_counts(&out.stdout), (0, 0, 1));
+
+    let rel = dir.path().join("rel.csv");
+    std::fs::write(&rel, "from,to,kind\r\n7,8,holds\r\n").expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "asset-relations", rel.to_str().expect("p")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!("{}:2: to: ", rel.display())),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn user_issue_gives_a_units_people_accounts_and_prints_the_list_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let people = "職員番号,氏名,所属,任用区分\r\nK-001,伊藤 一,secretariat,regular\r\nK-002,佐藤 二,secretariat,fiscal_year\r\n職員3,鈴木 三,secretariat,regular\r\nK-004,高橋 四,audit_office,regular\r\n";
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, people).expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "people", file.to_str().expect("path")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let dry = mamori(
+        dir.path(),
+        &["user", "issue", "--unit", "secretariat", "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let listed = text(&dry.stdout);
+    assert!(listed.contains("K-001") && listed.contains("K-002") && !listed.contains("K-004"));
+    assert!(!listed.contains("one_time_password"));
+    assert!(
+        text(&dry.stderr).contains("職員3"),
+        "a staff id that cannot be a username is named"
+    );
+
+    let out = mamori(dir.path(), &["user", "issue", "--unit", "secretariat"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(rows.len(), 3, "header and two accounts: {csv}");
+    let fields: Vec<&str> = rows[1].split(',').collect();
+    assert_eq!(fields[3], "k-001");
+    assert_eq!(fields[4].trim().len(), 20, "a one-time password");
+    let again = mamori(dir.path(), &["user", "issue", "--unit", "secretariat"]);
+    assert_eq!(
+        text(&again.stdout)
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .count(),
+        1,
+        "nobody is issued twice"
+    );
+}

@@ -546,3 +546,5 @@ person-assets-in-custody = Assets in their custody
 import-too-many-problems = More than 1,000 problems; checking stopped here. Correct the problems so far and try again.
 import-cell-too-long = The cell is too long (at most 32,767 characters).
 import-type-mismatch = The file's content does not match its extension (.csv or .xlsx). Save it again in the right format.
+cli-issue-running = Issuing accounts
+cli-issue-done = Issued { $count } accounts. The one-time passwords are shown only this once; destroy the list after handing them out.

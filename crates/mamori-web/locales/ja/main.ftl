@@ -546,3 +546,5 @@ person-assets-in-custody = 管理している情報資産を見る
 import-too-many-problems = 1,000 件を超える問題があるため、ここで確認を止めました。ここまでの問題を直して、もう一度お試しください。
 import-cell-too-long = セルの文字数が多すぎます（1つのセルは 32,767 文字まで）。
 import-type-mismatch = ファイルの中身が拡張子（.csv／.xlsx）と一致しません。正しい形式で保存し直してください。
+cli-issue-running = アカウントを交付しています
+cli-issue-done = アカウントを { $count } 件交付しました。初回パスワードの一覧は一度だけ表示されます。配布後は破棄してください。

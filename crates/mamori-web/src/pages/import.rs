@@ -110,6 +110,9 @@ fn declared_type_problem(filename: &str, bytes: &[u8]) -> Option<Problem> {
     mismatch.then(|| Problem::new(1, "", "import-type-mismatch"))
 }
 
+/// Imports at least this large refresh the planner's statistics afterwards.
+pub const STATISTICS_AFTER_ROWS: usize = 1_000;
+
 /// Reads the file as kind `K` and hands its records and column names to `apply`.
 async fn with_records<K: Kind, F, Fut>(bytes: &[u8], apply: F) -> AppResult<ImportOutcome>
 where
@@ -191,6 +194,9 @@ async fn run(ctx: &Ctx, kind: &str, bytes: &[u8], apply: bool) -> AppResult<Impo
                 Store::revoke_access_of_leavers(&mut tx, ctx.today()).await?;
             }
             ctx.state.commit(tx).await?;
+            if summary.added + summary.updated >= STATISTICS_AFTER_ROWS {
+                ctx.state.store.refresh_statistics().await?;
+            }
         }
     }
     Ok(outcome)
