@@ -653,32 +653,43 @@ fn day(d: Option<time::Date>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds an asset's stored fields in column order, from `name` to `disposal_method`, then its
+/// search key and the time (the one list of them every write shares).
+fn bind_fields<'q>(q: AnyQuery<'q>, draft: &'q AssetDraft, p: &'q Prepared) -> AnyQuery<'q> {
+    q.bind(&draft.name)
+        .bind(draft.asset_type.code())
+        .bind(draft.owner_unit.0)
+        .bind(draft.custodian.map(|p| p.0))
+        .bind(draft.segment.code())
+        .bind(&draft.class.confidentiality)
+        .bind(&draft.class.integrity)
+        .bind(&draft.class.availability)
+        .bind(p.c_rank)
+        .bind(&draft.location)
+        .bind(&draft.description)
+        .bind(i64::from(draft.personal_data))
+        .bind(draft.rto_hours.map(i64::from))
+        .bind(day(draft.review_on))
+        .bind(draft.status.code())
+        .bind(day(draft.disposed_on))
+        .bind(&draft.disposal_method)
+        .bind(&p.key)
+        .bind(&p.at)
+}
+
 async fn update_row(tx: &mut WriteTx, id: AssetId, draft: &AssetDraft, p: &Prepared) -> Result<()> {
-    sqlx::query(
-        "UPDATE assets SET name = $1, asset_type = $2, owner_unit_id = $3, custodian_id = $4, segment = $5, \
-         confidentiality = $6, integrity = $7, availability = $8, c_rank = $9, location = $10, description = $11, \
-         personal_data = $12, rto_hours = $13, review_on = $14, status = $15, disposed_on = $16, \
-         disposal_method = $17, search_text = $18, updated_at = $19 WHERE id = $20",
+    bind_fields(
+        sqlx::query(
+            "UPDATE assets SET name = $1, asset_type = $2, owner_unit_id = $3, custodian_id = $4, segment = $5, \
+             confidentiality = $6, integrity = $7, availability = $8, c_rank = $9, location = $10, description = $11, \
+             personal_data = $12, rto_hours = $13, review_on = $14, status = $15, disposed_on = $16, \
+             disposal_method = $17, search_text = $18, updated_at = $19 WHERE id = $20",
+        ),
+        draft,
+        p,
     )
-    .bind(&draft.name)
-    .bind(draft.asset_type.code())
-    .bind(draft.owner_unit.0)
-    .bind(draft.custodian.map(|p| p.0))
-    .bind(draft.segment.code())
-    .bind(&draft.class.confidentiality)
-    .bind(&draft.class.integrity)
-    .bind(&draft.class.availability)
-    .bind(p.c_rank)
-    .bind(&draft.location)
-    .bind(&draft.description)
-    .bind(i64::from(draft.personal_data))
-    .bind(draft.rto_hours.map(i64::from))
-    .bind(day(draft.review_on))
-    .bind(draft.status.code())
-    .bind(day(draft.disposed_on))
-    .bind(&draft.disposal_method)
-    .bind(&p.key)
-    .bind(&p.at)
     .bind(id.0)
     .execute(tx.conn())
     .await
@@ -694,35 +705,17 @@ async fn insert_row(
 ) -> Result<AssetId> {
     let id_column = if with_id.is_some() { "id, " } else { "" };
     let id_value = with_id.map_or(String::new(), |i| format!("{}, ", i.0));
-    let id: i64 = sqlx::query_scalar(&format!(
+    let sql = format!(
         "INSERT INTO assets ({id_column}name, asset_type, owner_unit_id, custodian_id, segment, confidentiality, \
          integrity, availability, c_rank, location, description, personal_data, rto_hours, review_on, status, \
          disposed_on, disposal_method, search_text, created_at, updated_at) \
          VALUES ({id_value}$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id"
-    ))
-    .bind(&draft.name)
-    .bind(draft.asset_type.code())
-    .bind(draft.owner_unit.0)
-    .bind(draft.custodian.map(|p| p.0))
-    .bind(draft.segment.code())
-    .bind(&draft.class.confidentiality)
-    .bind(&draft.class.integrity)
-    .bind(&draft.class.availability)
-    .bind(p.c_rank)
-    .bind(&draft.location)
-    .bind(&draft.description)
-    .bind(i64::from(draft.personal_data))
-    .bind(draft.rto_hours.map(i64::from))
-    .bind(day(draft.review_on))
-    .bind(draft.status.code())
-    .bind(day(draft.disposed_on))
-    .bind(&draft.disposal_method)
-    .bind(&p.key)
-    .bind(&p.at)
-    .fetch_one(tx.conn())
-    .await
-    .map_err(crate::on_unique("asset"))?;
-    Ok(AssetId(id))
+    );
+    let row = bind_fields(sqlx::query(&sql), draft, p)
+        .fetch_one(tx.conn())
+        .await
+        .map_err(crate::on_unique("asset"))?;
+    Ok(AssetId(row.try_get(0)?))
 }
 
 /// A gram waiting to be written: its two characters and the asset's id (16 bytes and no
@@ -830,29 +823,7 @@ async fn insert_rows(tx: &mut WriteTx, rows: &[PendingInsert]) -> Result<()> {
     );
     let mut q = sqlx::query(&sql);
     for r in rows {
-        let d = &r.draft;
-        q = q
-            .bind(r.id.0)
-            .bind(&d.name)
-            .bind(d.asset_type.code())
-            .bind(d.owner_unit.0)
-            .bind(d.custodian.map(|p| p.0))
-            .bind(d.segment.code())
-            .bind(&d.class.confidentiality)
-            .bind(&d.class.integrity)
-            .bind(&d.class.availability)
-            .bind(r.prepared.c_rank)
-            .bind(&d.location)
-            .bind(&d.description)
-            .bind(i64::from(d.personal_data))
-            .bind(d.rto_hours.map(i64::from))
-            .bind(day(d.review_on))
-            .bind(d.status.code())
-            .bind(day(d.disposed_on))
-            .bind(&d.disposal_method)
-            .bind(&r.prepared.key)
-            .bind(&r.prepared.at)
-            .bind(&r.prepared.at);
+        q = bind_fields(q.bind(r.id.0), &r.draft, &r.prepared).bind(&r.prepared.at);
     }
     q.execute(tx.conn())
         .await

@@ -112,15 +112,6 @@ impl Vocab {
     }
 }
 
-async fn vocab(ctx: &Ctx) -> AppResult<Vocab> {
-    Vocab::load(ctx).await
-}
-
-/// Today in the organisation's time zone.
-pub(crate) fn today(ctx: &Ctx) -> time::Date {
-    ctx.today()
-}
-
 #[derive(Template)]
 #[template(path = "assets.html")]
 struct ListPage {
@@ -160,7 +151,7 @@ async fn list_filter(
     let p = ctx.principal()?;
     let scope = access::scope(&ctx.state, p, scheme).await?;
     params
-        .filter(&ctx.state, scheme, scope, StatusFilter::Active, today(ctx))
+        .filter(&ctx.state, scheme, scope, StatusFilter::Active, ctx.today())
         .await
 }
 
@@ -174,7 +165,7 @@ pub struct ListQuery {
 
 /// GET `/assets`.
 pub async fn list(ctx: Ctx, Query(query): Query<ListQuery>) -> AppResult<Response> {
-    let v = vocab(&ctx).await?;
+    let v = Vocab::load(&ctx).await?;
     let filter = list_filter(&ctx, &query.params, &v.scheme).await?;
     let mut pager = Pager::new(query.page, PER_PAGE, query.params.query_string());
     let (assets, total) = ctx
@@ -192,7 +183,7 @@ pub async fn list(ctx: Ctx, Query(query): Query<ListQuery>) -> AppResult<Respons
         assets,
         pager,
         params: query.params,
-        today: today(&ctx).to_string(),
+        today: ctx.today().to_string(),
     };
     Ok(ctx.page(&page))
 }
@@ -336,7 +327,7 @@ impl AssetPage {
 
 async fn asset_page(ctx: &Ctx, id: i64, errors: FormErrors) -> AppResult<AssetPage> {
     let p = ctx.principal()?;
-    let v = vocab(ctx).await?;
+    let v = Vocab::load(ctx).await?;
     let (asset, lineage) = access::visible(&ctx.state, p, &v.scheme, id).await?;
     let all_rules = ctx.state.store.handling_rules().await?;
     let rules = rules_for(&all_rules, &v.scheme, &asset.class())
@@ -364,7 +355,7 @@ async fn asset_page(ctx: &Ctx, id: i64, errors: FormErrors) -> AppResult<AssetPa
             }
         })
         .collect();
-    let today = today(ctx).to_string();
+    let today = ctx.today().to_string();
     Ok(AssetPage {
         c: ctx.chrome(),
         overdue: asset.status != "disposed"
@@ -457,7 +448,7 @@ async fn form_page(
 ) -> AppResult<FormPage> {
     Ok(FormPage {
         c: ctx.chrome(),
-        v: vocab(ctx).await?,
+        v: Vocab::load(ctx).await?,
         asset,
         values,
         units: editable_units(ctx).await?,
