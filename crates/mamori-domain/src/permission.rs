@@ -62,7 +62,13 @@ permissions! {
     /// Create and edit information assets.
     AssetsEdit = "assets.edit", false;
     /// Approve a policy document version.
+    /// Approve a version of a policy document (the CISO; never the version's author).
     PolicyApprove = "policy.approve", true;
+    /// Draft, submit, publish and manage policy documents and follow up acknowledgements.
+    PolicyEdit = "policy.edit", true;
+    /// Run training: sessions and completion records for people of a unit; at the
+    /// organisation's root unit also the course catalogue.
+    TrainingManage = "training.manage", false;
     /// Accept a residual risk above the threshold.
     RiskAccept = "risk.accept", true;
     /// Report an incident.

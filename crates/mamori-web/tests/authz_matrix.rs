@@ -33,6 +33,8 @@ fn role_permissions(role: &str) -> &'static [&'static str] {
             "assets.read",
             "assets.edit",
             "audit.read",
+            "policy.edit",
+            "training.manage",
             "incident.report",
         ],
         "unit_officer" | "system_manager" => &[
@@ -48,6 +50,7 @@ fn role_permissions(role: &str) -> &'static [&'static str] {
             "people.manage",
             "assets.read",
             "assets.edit",
+            "training.manage",
             "incident.report",
         ],
         "system_staff" => &["units.read", "assets.read", "incident.report"],
@@ -82,6 +85,7 @@ const ORG_WIDE: &[&str] = &[
     "audit.read",
     "roles.assign",
     "policy.approve",
+    "policy.edit",
     "risk.accept",
 ];
 
