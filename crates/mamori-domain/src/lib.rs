@@ -10,9 +10,12 @@ pub mod authz;
 pub mod interchange;
 pub mod password;
 pub mod permission;
+pub mod policy;
 pub mod seed;
 pub mod settings;
 pub mod throttle;
+// Training
+pub mod training;
 pub mod wareki;
 
 use serde::{Deserialize, Serialize};

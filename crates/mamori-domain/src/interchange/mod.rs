@@ -3,6 +3,7 @@
 //! or Japanese labels, value folding, and the formula guard. Pure: bytes in, rows and problems
 //! out.
 
+pub mod acknowledgements;
 pub mod asset_relations;
 pub mod assets;
 pub mod decode;
@@ -11,6 +12,8 @@ mod formula;
 pub mod kind;
 pub mod people;
 pub mod table;
+// Training
+pub mod training_records;
 pub mod units;
 pub mod values;
 pub mod xlsx;
