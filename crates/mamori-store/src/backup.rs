@@ -44,6 +44,19 @@ pub const TABLES: &[&str] = &[
     "asset_grams",
     "asset_relations",
     "asset_attachments",
+    // Policy documents
+    "documents",
+    "document_versions",
+    "document_clauses",
+    "acknowledgements",
+    "acknowledgement_reminders",
+    // Training
+    "training_courses",
+    "training_materials",
+    "training_questions",
+    "training_sessions",
+    "training_attendees",
+    "training_records",
 ];
 
 /// The archive format name.

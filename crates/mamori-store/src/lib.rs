@@ -17,6 +17,7 @@ mod auth;
 pub mod backup;
 pub mod checkpoint;
 mod classification;
+mod documents;
 mod files;
 mod holdings;
 mod import;
@@ -25,6 +26,8 @@ mod list;
 mod org;
 mod seed;
 mod time_fmt;
+// Training
+mod training;
 mod tx;
 
 pub use assets::{
@@ -33,6 +36,11 @@ pub use assets::{
 pub use audit::{AuditFilter, AuditVerifyReport};
 pub use auth::{ApiTokenRow, NewSession, NewUser, SessionRow, UserRow};
 pub use classification::SwitchPreview;
+pub use documents::{
+    AcknowledgementFilter, AcknowledgementRow, CompletionRow, DocumentInput, DocumentRow,
+    HistoricFacts, NewVersion, PendingAcknowledgement, StoredClause, VersionBrief, VersionRow,
+    BASIC_POLICY_CODE,
+};
 pub use files::{AttachmentRow, FileWriter, FILE_CHUNK_BYTES};
 pub use holdings::{Holdings, LeaverRow, TransferPlan};
 pub use import::{ImportOutcome, ImportSummary};
@@ -43,6 +51,12 @@ pub use org::{
 };
 pub use time_fmt::{format_ts, parse_ts};
 pub use tx::{Actor, WriteTx};
+// Training
+pub use training::{
+    CompletionInput, CourseInput, CourseRow, MaterialRow, MyCourse, PendingRow, QuestionRow,
+    RecordRow, Tally, TraineeRow, TrainingFilter, TrainingReport, TrainingSessionInput,
+    TrainingSessionRow,
+};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

@@ -76,6 +76,9 @@ pub(crate) async fn seed_starting_content(store: &Store) -> Result<()> {
         changed = true;
     }
     changed |= Store::seed_classification(&mut tx).await?;
+    // Training
+    changed |= Store::seed_training(&mut tx).await?;
+    changed |= Store::seed_basic_policy(&mut tx).await?;
     if changed {
         tx.commit().await?;
     }

@@ -43,8 +43,9 @@ store_test!(migrate_seeds_once, |db| {
         .any(|r| r.code == "ciso"));
     // Seeding is audited, and seeding twice adds nothing.
     let (count, _) = db.store.audit_head().await.expect("head");
-    // 8 categories, 12 roles, 5 units, the classification scheme and 11 handling rules.
-    assert_eq!(count, 8 + 12 + 5 + 1 + 11);
+    // 8 categories, 12 roles, 5 units, the classification scheme, 11 handling rules, the basic
+    // policy (its document and its 初版) and the 6 starting training courses.
+    assert_eq!(count, 8 + 12 + 5 + 1 + 11 + 2 + 6);
 });
 
 store_test!(backup_table_list_matches_schema, |db| {
