@@ -22,6 +22,8 @@ use mamori_store::{PeopleFilter, PersonRow, UnitRow};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, OpenApi, ToSchema};
+// Training
+use crate::api_training::TrainingDoc;
 
 /// The OpenAPI document.
 #[derive(OpenApi)]
@@ -29,12 +31,20 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
     info(title = "Mamori API", version = "1", description = "Mamori (守り) ISMS for Japanese local governments."),
     paths(list_units, get_unit, create_unit, update_unit, list_people, get_person, create_person, update_person,
         crate::api_assets::list, crate::api_assets::get, crate::api_assets::create, crate::api_assets::update,
-        crate::api_assets::dispose, crate::api_assets::relations),
+        crate::api_assets::dispose, crate::api_assets::relations,
+        crate::api_policy::list_documents, crate::api_policy::get_document, crate::api_policy::create_document,
+        crate::api_policy::list_versions, crate::api_policy::create_version,
+        crate::api_policy::list_acknowledgements, crate::api_policy::acknowledge),
     components(schemas(UnitList, UnitWrite, PersonWrite, PersonList, UnitRow, PersonRow, ErrorBody, ErrorDetail, FieldProblem,
         crate::api_assets::AssetList, crate::api_assets::AssetWrite, crate::api_assets::AssetDetail,
         crate::api_assets::DisposeBody, crate::api_assets::RelationList, crate::api_assets::RelationItem,
-        crate::api_assets::RuleRef, mamori_store::AssetRow, mamori_store::RelationRow, mamori_store::AssetBrief)),
-    modifiers(&BearerAuth),
+        crate::api_assets::RuleRef, mamori_store::AssetRow, mamori_store::RelationRow, mamori_store::AssetBrief,
+        crate::api_policy::DocumentList, crate::api_policy::VersionList, crate::api_policy::VersionDetail,
+        crate::api_policy::AcknowledgementList, crate::api_policy::DocumentWrite, crate::api_policy::VersionWrite,
+        crate::api_policy::AcknowledgementWrite, mamori_store::DocumentRow, mamori_store::VersionBrief,
+        mamori_store::VersionRow, mamori_store::StoredClause, mamori_store::AcknowledgementRow)),
+    // Training: `TrainingDoc` merges the training endpoints.
+    modifiers(&BearerAuth, &TrainingDoc),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;

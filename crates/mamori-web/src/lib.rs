@@ -10,6 +10,9 @@
 pub mod accounts;
 pub mod api;
 pub mod api_assets;
+pub mod api_policy;
+// Training
+pub mod api_training;
 pub mod assets;
 pub mod cache;
 pub mod config;

@@ -67,7 +67,24 @@ use Permission as P;
 const ASSET_READERS: Access = Access::AnyOf(&[P::AssetsRead, P::AssetsReadBasic]);
 const ASSET_EDITORS: Access = Access::Permission(P::AssetsEdit);
 /// Importing files (the kind decides the permission, checked by the handler).
-const IMPORTERS: Access = Access::AnyOf(&[P::UnitsManage, P::PeopleManage, P::AssetsEdit]);
+const IMPORTERS: Access = Access::AnyOf(&[
+    P::UnitsManage,
+    P::PeopleManage,
+    P::AssetsEdit,
+    // Training
+    P::TrainingManage,
+]);
+// Training: completion records and the report, for people in units where the reader holds
+// either permission.
+const TRAINING_READERS: Access = Access::AnyOf(&[P::TrainingManage, P::PeopleRead]);
+const TRAINING_MANAGERS: Access = Access::Permission(P::TrainingManage);
+
+/// Drafting, submitting and publishing policy documents.
+const POLICY_EDITORS: Access = Access::Permission(P::PolicyEdit);
+/// Those who take part in a version's review (editors, and the approver who sends it back).
+const POLICY_STAFF: Access = Access::AnyOf(&[P::PolicyEdit, P::PolicyApprove]);
+/// Following up acknowledgement: policy editors, and managers for the people they read.
+const ACK_FOLLOWERS: Access = Access::AnyOf(&[P::PolicyEdit, P::PeopleRead]);
 
 /// The table.
 pub const ROUTES: &[RouteSpec] = &[
@@ -177,6 +194,55 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/admin/import", IMPORTERS),
     r("POST", "/admin/import/preview", IMPORTERS),
     r("POST", "/admin/import/apply", IMPORTERS),
+    // Training
+    r("GET", "/training", LoggedIn),
+    r("GET", "/training/courses", LoggedIn),
+    r("GET", "/training/courses/new", TRAINING_MANAGERS),
+    r("POST", "/training/courses", TRAINING_MANAGERS),
+    r("GET", "/training/courses/{course}", LoggedIn),
+    r("POST", "/training/courses/{course}", TRAINING_MANAGERS),
+    r("GET", "/training/courses/{course}/edit", TRAINING_MANAGERS),
+    r(
+        "POST",
+        "/training/courses/{course}/questions",
+        TRAINING_MANAGERS,
+    ),
+    r(
+        "POST",
+        "/training/courses/{course}/questions/{question}/delete",
+        TRAINING_MANAGERS,
+    ),
+    r(
+        "POST",
+        "/training/courses/{course}/materials",
+        TRAINING_MANAGERS,
+    ),
+    r(
+        "GET",
+        "/training/courses/{course}/materials/{material}",
+        LoggedIn,
+    ),
+    r(
+        "POST",
+        "/training/courses/{course}/sessions",
+        TRAINING_MANAGERS,
+    ),
+    r(
+        "POST",
+        "/training/sessions/{session}/attendees",
+        TRAINING_MANAGERS,
+    ),
+    r("GET", "/training/courses/{course}/quiz", LoggedIn),
+    r("POST", "/training/courses/{course}/quiz", LoggedIn),
+    r("GET", "/training/records/new", TRAINING_MANAGERS),
+    r("POST", "/training/records", TRAINING_MANAGERS),
+    r("GET", "/training/records.csv", TRAINING_READERS),
+    r("GET", "/training/report", TRAINING_READERS),
+    r("GET", "/api/v1/courses", LoggedIn),
+    r("POST", "/api/v1/courses", TRAINING_MANAGERS),
+    r("GET", "/api/v1/courses/{code}", LoggedIn),
+    r("GET", "/api/v1/training-records", TRAINING_READERS),
+    r("POST", "/api/v1/training-records", TRAINING_MANAGERS),
     r("GET", "/admin/audit", Access::Permission(P::AuditRead)),
     r("GET", "/admin/audit.csv", Access::Permission(P::AuditRead)),
     r("GET", "/assets", ASSET_READERS),
@@ -258,6 +324,67 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/v1/people/{staff_id}",
         Access::Permission(P::PeopleManage),
     ),
+    // Policy documents and acknowledgement (issue 4). Reading is decided per document by
+    // its visibility (`pages::policy::may_read`), so these are open to every logged-in person.
+    r("GET", "/public/policy", Public),
+    r("GET", "/policy", LoggedIn),
+    r("GET", "/policy/new", POLICY_EDITORS),
+    r("POST", "/policy", POLICY_EDITORS),
+    r("GET", "/policy/acknowledgements", ACK_FOLLOWERS),
+    r("GET", "/policy/{code}", LoggedIn),
+    r("GET", "/policy/{code}/settings", POLICY_EDITORS),
+    r("POST", "/policy/{code}/settings", POLICY_EDITORS),
+    r("POST", "/policy/{code}/review", POLICY_EDITORS),
+    r("GET", "/policy/{code}/diff", LoggedIn),
+    r("GET", "/policy/{code}/versions/new", POLICY_EDITORS),
+    r("POST", "/policy/{code}/versions", POLICY_EDITORS),
+    r("GET", "/policy/{code}/versions/{number}", LoggedIn),
+    r("POST", "/policy/{code}/versions/{number}", POLICY_EDITORS),
+    r(
+        "GET",
+        "/policy/{code}/versions/{number}/edit",
+        POLICY_EDITORS,
+    ),
+    r("GET", "/policy/{code}/versions/{number}/print", LoggedIn),
+    r(
+        "POST",
+        "/policy/{code}/versions/{number}/submit",
+        POLICY_EDITORS,
+    ),
+    r(
+        "POST",
+        "/policy/{code}/versions/{number}/return",
+        POLICY_STAFF,
+    ),
+    r(
+        "POST",
+        "/policy/{code}/versions/{number}/approve",
+        Access::Permission(P::PolicyApprove),
+    ),
+    r(
+        "POST",
+        "/policy/{code}/versions/{number}/publish",
+        POLICY_STAFF,
+    ),
+    r(
+        "POST",
+        "/policy/{code}/versions/{number}/acknowledge",
+        LoggedIn,
+    ),
+    r("GET", "/policy/{code}/acknowledgements", ACK_FOLLOWERS),
+    r("GET", "/policy/{code}/acknowledgements.csv", ACK_FOLLOWERS),
+    r(
+        "POST",
+        "/policy/{code}/acknowledgements/remind",
+        POLICY_EDITORS,
+    ),
+    r("GET", "/api/v1/documents", LoggedIn),
+    r("POST", "/api/v1/documents", POLICY_EDITORS),
+    r("GET", "/api/v1/documents/{id}", LoggedIn),
+    r("GET", "/api/v1/documents/{id}/versions", LoggedIn),
+    r("POST", "/api/v1/documents/{id}/versions", POLICY_EDITORS),
+    r("GET", "/api/v1/acknowledgements", ACK_FOLLOWERS),
+    r("POST", "/api/v1/acknowledgements", LoggedIn),
 ];
 
 /// The decision for a method and matched path, if the route is known.
@@ -355,6 +482,69 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/import", get(pages::import::form))
         .route("/admin/import/preview", post(pages::import::preview))
         .route("/admin/import/apply", post(pages::import::apply))
+        // Training
+        .route("/training", get(pages::training::my_training))
+        .route(
+            "/training/courses",
+            get(pages::training::courses).post(pages::training::create),
+        )
+        .route("/training/courses/new", get(pages::training::new_form))
+        .route(
+            "/training/courses/{course}",
+            get(pages::training::show).post(pages::training::update),
+        )
+        .route(
+            "/training/courses/{course}/edit",
+            get(pages::training::edit_form),
+        )
+        .route(
+            "/training/courses/{course}/questions",
+            post(pages::training::add_question),
+        )
+        .route(
+            "/training/courses/{course}/questions/{question}/delete",
+            post(pages::training::delete_question),
+        )
+        .merge(
+            Router::new()
+                .route(
+                    "/training/courses/{course}/materials",
+                    post(pages::training::upload_material),
+                )
+                .layer(DefaultBodyLimit::max(upload_body_limit)),
+        )
+        .route(
+            "/training/courses/{course}/materials/{material}",
+            get(pages::training::download_material),
+        )
+        .route(
+            "/training/courses/{course}/sessions",
+            post(pages::training::create_session),
+        )
+        .route(
+            "/training/sessions/{session}/attendees",
+            post(pages::training::record_attendees),
+        )
+        .route(
+            "/training/courses/{course}/quiz",
+            get(pages::training::quiz).post(pages::training::answer_quiz),
+        )
+        .route("/training/records/new", get(pages::training::record_form))
+        .route("/training/records", post(pages::training::record))
+        .route("/training/records.csv", get(pages::training::export_csv))
+        .route("/training/report", get(pages::training::report))
+        .route(
+            "/api/v1/courses",
+            get(crate::api_training::list_courses).post(crate::api_training::create_course),
+        )
+        .route(
+            "/api/v1/courses/{code}",
+            get(crate::api_training::get_course),
+        )
+        .route(
+            "/api/v1/training-records",
+            get(crate::api_training::list_records).post(crate::api_training::create_record),
+        )
         .route("/admin/audit", get(pages::audit::list))
         .route("/admin/audit.csv", get(pages::audit::export_csv))
         .route(
@@ -432,6 +622,92 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/people/{staff_id}",
             get(api::get_person).put(api::update_person),
+        )
+        // Policy documents and acknowledgement.
+        .route("/public/policy", get(pages::policy::public_policy))
+        .route(
+            "/policy",
+            get(pages::policy::list).post(pages::policy::create_document),
+        )
+        .route("/policy/new", get(pages::policy::new_document_form))
+        .route(
+            "/policy/acknowledgements",
+            get(pages::policy::acknowledgements_overview),
+        )
+        .route("/policy/{code}", get(pages::policy::show))
+        .route(
+            "/policy/{code}/settings",
+            get(pages::policy::settings_form).post(pages::policy::update_settings),
+        )
+        .route("/policy/{code}/review", post(pages::policy::flag_review))
+        .route("/policy/{code}/diff", get(pages::policy::diff))
+        .route(
+            "/policy/{code}/versions/new",
+            get(pages::policy::new_version_form),
+        )
+        .route(
+            "/policy/{code}/versions",
+            post(pages::policy::create_version),
+        )
+        .route(
+            "/policy/{code}/versions/{number}",
+            get(pages::policy::version_page).post(pages::policy::update_version),
+        )
+        .route(
+            "/policy/{code}/versions/{number}/edit",
+            get(pages::policy::edit_version_form),
+        )
+        .route(
+            "/policy/{code}/versions/{number}/print",
+            get(pages::policy::print),
+        )
+        .route(
+            "/policy/{code}/versions/{number}/submit",
+            post(pages::policy::submit),
+        )
+        .route(
+            "/policy/{code}/versions/{number}/return",
+            post(pages::policy::send_back),
+        )
+        .route(
+            "/policy/{code}/versions/{number}/approve",
+            post(pages::policy::approve),
+        )
+        .route(
+            "/policy/{code}/versions/{number}/publish",
+            post(pages::policy::publish),
+        )
+        .route(
+            "/policy/{code}/versions/{number}/acknowledge",
+            post(pages::policy::acknowledge),
+        )
+        .route(
+            "/policy/{code}/acknowledgements",
+            get(pages::policy::completion),
+        )
+        .route(
+            "/policy/{code}/acknowledgements.csv",
+            get(pages::policy::completion_csv),
+        )
+        .route(
+            "/policy/{code}/acknowledgements/remind",
+            post(pages::policy::remind),
+        )
+        .route(
+            "/api/v1/documents",
+            get(crate::api_policy::list_documents).post(crate::api_policy::create_document),
+        )
+        .route(
+            "/api/v1/documents/{id}",
+            get(crate::api_policy::get_document),
+        )
+        .route(
+            "/api/v1/documents/{id}/versions",
+            get(crate::api_policy::list_versions).post(crate::api_policy::create_version),
+        )
+        .route(
+            "/api/v1/acknowledgements",
+            get(crate::api_policy::list_acknowledgements).post(crate::api_policy::acknowledge),
         )
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
         .fallback(fallback)

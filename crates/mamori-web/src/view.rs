@@ -43,6 +43,8 @@ pub struct Ctx {
     new_csrf_cookie: bool,
     /// The browser's user agent.
     pub user_agent: String,
+    /// Policy versions in force the logged-in person has not acknowledged (the banner).
+    pub pending_acks: Vec<mamori_store::PendingAcknowledgement>,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -84,7 +86,9 @@ impl FromRequestParts<AppState> for Ctx {
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(200).collect())
             .unwrap_or_default();
+        let pending_acks = pending_acknowledgements(state, principal.as_deref(), &settings).await?;
         Ok(Ctx {
+            pending_acks,
             state: state.clone(),
             principal,
             lang,
@@ -98,6 +102,30 @@ impl FromRequestParts<AppState> for Ctx {
             user_agent,
         })
     }
+}
+
+/// What a person in a browser session still has to acknowledge (nothing for API tokens, for
+/// accounts without a person, or before the session is fully open).
+async fn pending_acknowledgements(
+    state: &AppState,
+    principal: Option<&Principal>,
+    settings: &OrgSettings,
+) -> AppResult<Vec<mamori_store::PendingAcknowledgement>> {
+    let Some(p) = principal.filter(|p| p.session().is_some()) else {
+        return Ok(Vec::new());
+    };
+    let Some(person) = p.user.person_id else {
+        return Ok(Vec::new());
+    };
+    if p.gate(settings) != crate::session::Gate::Open {
+        return Ok(Vec::new());
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let today = local_date(now.unix_timestamp(), &settings.time_zone).unwrap_or(now.date());
+    Ok(state
+        .store
+        .pending_acknowledgements(person.0, &today.to_string())
+        .await?)
 }
 
 /// A link in the navigation.
@@ -142,6 +170,8 @@ pub struct Chrome {
     pub query: String,
     /// Whether the user is logged in (shows logout).
     pub logged_in: bool,
+    /// Versions in force awaiting the person's acknowledgement (shown as a banner).
+    pub pending_acks: Vec<mamori_store::PendingAcknowledgement>,
     settings: Arc<OrgSettings>,
 }
 
@@ -257,9 +287,25 @@ impl Ctx {
                     items: vec![item("assets-title", "/assets")],
                 });
             }
+            let mut policy = vec![item("nav-documents", "/policy")];
+            if can(Permission::PeopleRead) || can(Permission::PolicyEdit) {
+                policy.push(item("nav-acknowledgements", "/policy/acknowledgements"));
+            }
+            // Training
+            policy.push(NavItem {
+                current: self.path == "/training",
+                ..item("nav-my-training", "/training")
+            });
+            policy.push(item("nav-training-courses", "/training/courses"));
+            if can(Permission::TrainingManage) || can(Permission::PeopleRead) {
+                policy.push(item("nav-training-report", "/training/report"));
+            }
+            nav.push(NavGroup {
+                label: tr(lang, "nav-policy"),
+                items: policy,
+            });
             for soon in [
                 "nav-risks",
-                "nav-policy",
                 "nav-evaluation",
                 "nav-incidents",
                 "nav-outsourcing",
@@ -337,6 +383,7 @@ impl Ctx {
             path: self.path.clone(),
             query: self.query.clone(),
             logged_in: self.principal.is_some(),
+            pending_acks: self.pending_acks.clone(),
             settings: self.settings.clone(),
         }
     }

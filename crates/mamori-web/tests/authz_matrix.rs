@@ -111,7 +111,13 @@ enum Rule {
     GateAny(&'static [&'static str]),
 }
 
-const IMPORTERS: &[&str] = &["units.manage", "people.manage", "assets.edit"];
+const IMPORTERS: &[&str] = &[
+    "units.manage",
+    "people.manage",
+    "assets.edit",
+    // Training
+    "training.manage",
+];
 
 fn rule(method: &str, path: &str) -> Option<Rule> {
     use Rule::*;
@@ -177,6 +183,88 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         (_, p) if p.starts_with("/admin/classification") => Anywhere("settings.manage"),
         ("POST", "/admin/import/apply") => OrgWide("people.manage"),
         ("GET", "/admin/audit" | "/admin/audit.csv") => Anywhere("audit.read"),
+        // Training: the catalogue, materials and quizzes are for everyone; courses are the
+        // organisation's; completions concern the person's unit.
+        (
+            "GET",
+            "/training"
+            | "/training/courses"
+            | "/training/courses/{course}"
+            | "/training/courses/{course}/materials/{material}"
+            | "/training/courses/{course}/quiz"
+            | "/api/v1/courses"
+            | "/api/v1/courses/{code}",
+        )
+        | ("POST", "/training/courses/{course}/quiz") => LoggedIn,
+        ("GET", "/training/courses/new" | "/training/courses/{course}/edit")
+        | (
+            "POST",
+            "/training/courses"
+            | "/api/v1/courses"
+            | "/training/courses/{course}"
+            | "/training/courses/{course}/questions"
+            | "/training/courses/{course}/questions/{question}/delete"
+            | "/training/courses/{course}/materials",
+        ) => OrgWide("training.manage"),
+        (
+            "POST",
+            "/training/courses/{course}/sessions"
+            | "/training/sessions/{session}/attendees"
+            | "/training/records"
+            | "/api/v1/training-records",
+        ) => OnTarget(&["training.manage"]),
+        ("GET", "/training/records/new") => Anywhere("training.manage"),
+        ("GET", "/training/report" | "/training/records.csv" | "/api/v1/training-records") => {
+            AnywhereAny(&["training.manage", "people.read"])
+        }
+        // Policy documents: reading follows each document's visibility (the matrix's
+        // documents are internal), drafting needs `policy.edit`, approving `policy.approve`.
+        ("GET", "/public/policy") => Public,
+        (
+            "GET",
+            "/policy"
+            | "/policy/{code}"
+            | "/policy/{code}/diff"
+            | "/policy/{code}/versions/{number}"
+            | "/policy/{code}/versions/{number}/print"
+            | "/api/v1/documents"
+            | "/api/v1/documents/{id}"
+            | "/api/v1/documents/{id}/versions",
+        )
+        | ("POST", "/policy/{code}/versions/{number}/acknowledge" | "/api/v1/acknowledgements") => {
+            LoggedIn
+        }
+        (
+            "GET",
+            "/policy/new"
+            | "/policy/{code}/settings"
+            | "/policy/{code}/versions/new"
+            | "/policy/{code}/versions/{number}/edit",
+        )
+        | (
+            "POST",
+            "/policy"
+            | "/policy/{code}/settings"
+            | "/policy/{code}/review"
+            | "/policy/{code}/versions"
+            | "/policy/{code}/versions/{number}"
+            | "/policy/{code}/versions/{number}/submit"
+            | "/policy/{code}/acknowledgements/remind"
+            | "/api/v1/documents"
+            | "/api/v1/documents/{id}/versions",
+        ) => Anywhere("policy.edit"),
+        ("POST", "/policy/{code}/versions/{number}/approve") => Anywhere("policy.approve"),
+        (
+            "POST",
+            "/policy/{code}/versions/{number}/return" | "/policy/{code}/versions/{number}/publish",
+        ) => AnywhereAny(&["policy.edit", "policy.approve"]),
+        (
+            "GET",
+            "/policy/acknowledgements"
+            | "/policy/{code}/acknowledgements"
+            | "/policy/{code}/acknowledgements.csv"
+            | "/api/v1/acknowledgements",
+        ) => AnywhereAny(&["policy.edit", "people.read"]),
         _ => return None,
     })
 }
@@ -238,6 +326,9 @@ async fn every_route_for_every_role_on_own_and_other_units() {
     let other_unit = app.add_unit("other-unit", "audit_office").await;
     let own_person = app.add_person("P-own", "own-unit").await;
     let other_person = app.add_person("P-other", "other-unit").await;
+    for code in ["own-unit", "other-unit"] {
+        policy_document(&app, code).await;
+    }
 
     // Every route has an expectation here.
     for r in ROUTES {
@@ -352,6 +443,14 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             path = path.replace("{attachment}", &att.id.to_string());
                         }
                     }
+                    if route.path.contains("{number}") {
+                        let number =
+                            policy_version_for(&app, &unit.code, route.method, route.path).await;
+                        path = path.replace("{number}", &number.to_string());
+                    }
+                    if route.path.starts_with("/api/v1/documents/{id}") {
+                        path = path.replace("{id}", &unit.code);
+                    }
                     if route.path == "/admin/accounts/issue" && route.method == "POST" {
                         app.add_person(&format!("ISS{counter}"), &unit.code).await;
                     }
@@ -394,6 +493,77 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                         tx.commit().await.expect("c");
                         path = path.replace("/roles/0/", &format!("/roles/{id}/"));
                     }
+                    // Training: a seeded course, and a question, material or session of it.
+                    if route.path.contains("{course}")
+                        || route.path.contains("{session}")
+                        || route.path == "/api/v1/courses/{code}"
+                    {
+                        let course = app
+                            .store()
+                            .course_by_code("security-annual")
+                            .await
+                            .expect("c")
+                            .expect("seeded");
+                        path = path.replace("{course}", &course.code);
+                        if route.path == "/api/v1/courses/{code}" {
+                            path = format!("/api/v1/courses/{}", course.code);
+                        }
+                        let mut tx = app.store().begin(Actor::system()).await.expect("b");
+                        if route.path.contains("{question}") {
+                            let q = mamori_domain::training::Question {
+                                text: "問".into(),
+                                choices: vec!["a".into(), "b".into()],
+                                correct: 0,
+                            };
+                            let id = Store::add_question(&mut tx, course.id, &q)
+                                .await
+                                .expect("q");
+                            path = path.replace("{question}", &id.to_string());
+                        }
+                        if route.path.contains("{material}") {
+                            let mut w = mamori_store::FileWriter::begin(&mut tx, 1024)
+                                .await
+                                .expect("f");
+                            w.write(&mut tx, b"material").await.expect("w");
+                            let (sha, size) = w.finish(&mut tx).await.expect("f");
+                            let m = Store::add_material(
+                                &mut tx,
+                                course.id,
+                                &sha,
+                                size,
+                                "m.txt",
+                                "text/plain",
+                            )
+                            .await
+                            .expect("m");
+                            path = path.replace("{material}", &m.id.to_string());
+                        }
+                        if route.path.contains("{session}") {
+                            let id = Store::create_training_session(
+                                &mut tx,
+                                course.id,
+                                &mamori_store::TrainingSessionInput {
+                                    held_on: time::macros::date!(2026 - 05 - 01),
+                                    place: "会議室".into(),
+                                    notes: String::new(),
+                                    unit_id: Some(unit.id),
+                                },
+                            )
+                            .await
+                            .expect("s");
+                            path = path.replace("{session}", &id.to_string());
+                        }
+                        if route.path.contains("{question}")
+                            || route.path.contains("{material}")
+                            || route.path.contains("{session}")
+                        {
+                            tx.commit().await.expect("c");
+                        }
+                    }
+                    // Training: a different past date for every completion, so each is a change.
+                    let training_day = (time::macros::date!(2000 - 01 - 01)
+                        + time::Duration::days(counter as i64))
+                    .to_string();
                     let (head_before, _) = app.store().audit_head().await.expect("h");
                     let res = if route.method == "GET" {
                         client.get_with(&path, &[("authorization", &auth)]).await
@@ -412,6 +582,23 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             "/api/v1/assets/{id}/dispose" => serde_json::json!({
                                 "disposed_on": "2026-11-26", "disposal_method": "破砕"
                             }),
+                            "/api/v1/documents" => serde_json::json!({
+                                "code": format!("api-doc-{counter}"), "layer": "standards",
+                                "title": "対策基準", "visibility": "internal"
+                            }),
+                            "/api/v1/documents/{id}/versions" => {
+                                serde_json::json!({"body": format!("## 1. 総則\n\n本文{counter}。\n")})
+                            }
+                            "/api/v1/acknowledgements" => {
+                                serde_json::json!({"document": unit.code, "version": 1})
+                            }
+                            // Training
+                            "/api/v1/courses" => serde_json::json!({
+                                "code": format!("api-course-{counter}"), "title": "研修", "recurrence": "annual"
+                            }),
+                            "/api/v1/training-records" => serde_json::json!({
+                                "staff_id": person.staff_id, "course": "security-annual", "completed_on": training_day
+                            }),
                             "/api/v1/people/{staff_id}" => serde_json::json!({
                                 "staff_id": person.staff_id, "name": format!("改名{counter}"), "unit": person.unit, "category": "regular"
                             }),
@@ -422,7 +609,8 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                         client
                             .send_json(route.method, &path, &body, &[("authorization", &auth)])
                             .await
-                    } else if route.path == "/assets/{id}/dispose"
+                    } else if route.path == "/training/courses/{course}/materials" // Training
+                        || route.path == "/assets/{id}/dispose"
                         || route.path == "/assets/{id}/attachments"
                     {
                         let (ct, body) = common::multipart(
@@ -511,6 +699,32 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                                     ),
                                 ]
                             }
+                            // Training
+                            "/training/courses" | "/training/courses/{course}" => vec![
+                                ("code", format!("t{counter}")),
+                                ("title", format!("研修{counter}")),
+                                ("recurrence", "annual".into()),
+                                ("category", "regular".into()),
+                                ("active", "on".into()),
+                            ],
+                            "/training/courses/{course}/questions" => vec![
+                                ("text", format!("問{counter}")),
+                                ("choices", "はい\nいいえ".into()),
+                                ("correct", "1".into()),
+                            ],
+                            "/training/courses/{course}/sessions" => vec![
+                                ("held_on", "2026-05-01".into()),
+                                ("place", "会議室".into()),
+                                ("unit", unit.code.clone()),
+                            ],
+                            "/training/sessions/{session}/attendees" => {
+                                vec![("staff_ids", person.staff_id.clone())]
+                            }
+                            "/training/records" => vec![
+                                ("staff_id", person.staff_id.clone()),
+                                ("course", "security-annual".into()),
+                                ("completed_on", training_day.clone()),
+                            ],
                             "/admin/settings" => vec![
                                 ("name", "桑名・員弁広域連合".into()),
                                 ("date_style", "wareki".into()),
@@ -520,6 +734,28 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             ],
                             "/login" => {
                                 vec![("username", "nobody".into()), ("password", "x".into())]
+                            }
+                            "/policy" => vec![
+                                ("code", format!("doc-{counter}")),
+                                ("layer", "standards".into()),
+                                ("title", "対策基準".into()),
+                                ("visibility", "internal".into()),
+                                ("review_interval_months", "12".into()),
+                            ],
+                            "/policy/{code}/settings" => vec![
+                                ("layer", "standards".into()),
+                                ("title", format!("改{counter}")),
+                                ("visibility", "internal".into()),
+                                ("review_interval_months", "12".into()),
+                            ],
+                            "/policy/{code}/review" | "/policy/{code}/versions/{number}/return" => {
+                                vec![("reason", format!("理由{counter}"))]
+                            }
+                            "/policy/{code}/versions" | "/policy/{code}/versions/{number}" => {
+                                vec![("body", format!("## 1. 総則\n\n本文{counter}。\n"))]
+                            }
+                            "/policy/{code}/acknowledgements/remind" => {
+                                vec![("message", format!("督促{counter}"))]
                             }
                             _ => vec![],
                         };
@@ -607,4 +843,112 @@ async fn every_route_for_every_role_on_own_and_other_units() {
         .expect("a");
     assert!(!denied.is_empty());
     app.close().await;
+}
+
+/// An internal document named `code` with a published 初版, as the matrix's target.
+async fn policy_document(app: &TestApp, code: &str) {
+    let mut tx = app.store().begin(Actor::system()).await.expect("b");
+    let id = Store::create_document(
+        &mut tx,
+        &mamori_store::DocumentInput {
+            code: code.into(),
+            layer: "standards".into(),
+            title: format!("文書 {code}"),
+            visibility: "internal".into(),
+            restricted_roles: vec![],
+            asset_id: None,
+            requires_ack: true,
+            review_interval_months: 12,
+        },
+    )
+    .await
+    .expect("document");
+    Store::add_version(
+        &mut tx,
+        id,
+        &mamori_store::NewVersion {
+            body: "## 1. 総則\n\n本文。\n",
+            clauses: &[],
+            change_summary: "",
+            created_on: "2026-04-01",
+            author_user_id: None,
+            historic: Some(mamori_store::HistoricFacts {
+                edition: "初版",
+                author: "作成者",
+                approval: "令和8年4月1日",
+                approved_on: Some("2026-04-01"),
+                in_force: true,
+            }),
+        },
+    )
+    .await
+    .expect("version");
+    tx.commit().await.expect("c");
+}
+
+/// The version number a route about one version acts on: a fresh version in the state the
+/// route needs (a draft to edit or submit, one in review to approve or send back, an approved
+/// one to publish), or the published 初版 for reading and acknowledging.
+async fn policy_version_for(app: &TestApp, code: &str, method: &str, path: &str) -> i64 {
+    use mamori_domain::policy::lifecycle::VersionState;
+    let target = if path.ends_with("/return") || path.ends_with("/approve") {
+        VersionState::InReview
+    } else if path.ends_with("/publish") {
+        VersionState::Approved
+    } else if path.ends_with("/submit")
+        || path.ends_with("/edit")
+        || (method == "POST" && path.ends_with("{number}"))
+    {
+        VersionState::Draft
+    } else {
+        return 1;
+    };
+    let doc = app
+        .store()
+        .document_by_code(code)
+        .await
+        .expect("q")
+        .expect("document");
+    let mut tx = app.store().begin(Actor::system()).await.expect("b");
+    let id = Store::add_version(
+        &mut tx,
+        doc.id,
+        &mamori_store::NewVersion {
+            body: "## 1. 総則\n\n改定案。\n",
+            clauses: &[],
+            change_summary: "",
+            created_on: "2026-11-26",
+            author_user_id: None,
+            historic: None,
+        },
+    )
+    .await
+    .expect("draft");
+    tx.commit().await.expect("c");
+    let mut steps = Vec::new();
+    if target != VersionState::Draft {
+        steps.push(VersionState::InReview);
+    }
+    if target == VersionState::Approved {
+        steps.push(VersionState::Approved);
+    }
+    for to in steps {
+        let v = app
+            .store()
+            .version_by_id(id)
+            .await
+            .expect("q")
+            .expect("version");
+        let mut tx = app.store().begin(Actor::system()).await.expect("b");
+        Store::move_version(&mut tx, &v, to, None, "2026-11-26", "")
+            .await
+            .expect("move");
+        tx.commit().await.expect("c");
+    }
+    app.store()
+        .version_by_id(id)
+        .await
+        .expect("q")
+        .expect("version")
+        .number
 }

@@ -3,7 +3,7 @@
 //! Japanese).
 
 use crate::config::FileConfig;
-use crate::{AuditCommand, Cli, Command, TokenCommand, UserCommand};
+use crate::{AuditCommand, Cli, Command, PolicyCommand, TokenCommand, UserCommand};
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mamori_domain::audit::CheckpointError;
@@ -203,6 +203,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 output.as_deref(),
             )
             .await
+        }
+        Command::Policy {
+            action:
+                PolicyCommand::Import {
+                    file,
+                    document,
+                    author,
+                    dry_run,
+                },
+        } => {
+            let store = open_migrated(&cli).await?;
+            policy_import(&store, file, document, author.as_deref(), *dry_run).await
         }
         Command::GenerateSample {
             dir,
@@ -602,6 +614,102 @@ fn hex_key(k: &ed25519_dalek::SigningKey) -> String {
         .collect()
 }
 
+/// `mamori policy import FILE [--document CODE] [--author USER] [--dry-run]`.
+async fn policy_import(
+    store: &Store,
+    file: &std::path::Path,
+    document: &str,
+    author: Option<&str>,
+    dry_run: bool,
+) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| file.display().to_string())?;
+    let (text, _) = mamori_domain::interchange::decode::decode(&bytes)
+        .map_err(|e| anyhow!("{}:1: {}", file.display(), say(e.message_id())))?;
+    let imported = match mamori_domain::policy::text::import_text(&text) {
+        Ok(i) => i,
+        Err(e) => {
+            let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+            eprintln!(
+                "{}:{}: {}",
+                file.display(),
+                e.line,
+                say_args(e.message, &args)
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let doc = store.document_by_code(document).await?.ok_or_else(|| {
+        anyhow!(say_args(
+            "cli-unknown-document",
+            &[("document", document.to_owned())]
+        ))
+    })?;
+    let clauses = mamori_domain::policy::markdown::clauses_to_rows(&imported.clauses);
+    eprintln!(
+        "{}",
+        say_args(
+            "cli-policy-import-summary",
+            &[
+                ("title", imported.title.clone()),
+                ("clauses", clauses.len().to_string()),
+                ("editions", imported.history.len().to_string()),
+            ]
+        )
+    );
+    if dry_run {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let author_id = match author {
+        Some(name) => Some(
+            store
+                .user_by_username(name)
+                .await?
+                .ok_or_else(|| anyhow!(say_args("cli-unknown-user", &[("user", name.to_owned())])))?
+                .id
+                .0,
+        ),
+        None => None,
+    };
+    let mut tx = store.begin(Actor::cli()).await?;
+    let summary = say_args(
+        "cli-policy-import-change",
+        &[("file", file.display().to_string())],
+    );
+    let id = Store::import_policy_draft(&mut tx, doc.id, &imported, author_id, &summary).await?;
+    tx.commit().await?;
+    let version = store
+        .version_by_id(id)
+        .await?
+        .ok_or_else(|| anyhow!("version {id}"))?;
+    println!("/policy/{}/versions/{}", doc.code, version.number);
+    eprintln!(
+        "{}",
+        say_args(
+            "cli-policy-import-done",
+            &[
+                ("edition", version.edition.clone()),
+                ("document", doc.code.clone())
+            ]
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Today in the organisation's time zone.
+pub(crate) async fn today_date(store: &Store) -> Result<time::Date> {
+    let now = time::OffsetDateTime::now_utc();
+    let settings = store.settings().await?;
+    Ok(
+        mamori_domain::settings::local_date(now.unix_timestamp(), &settings.time_zone)
+            .unwrap_or(now.date()),
+    )
+}
+
+/// Today in the organisation's time zone, as `YYYY-MM-DD`.
+pub(crate) async fn today(store: &Store) -> Result<String> {
+    Ok(today_date(store).await?.to_string())
+}
+
 /// `mamori user issue --unit CODE [--dry-run]`: accounts for a unit's people, with one-time
 /// passwords as CSV on stdout (the distribution list), progress on stderr.
 async fn user_issue(store: &Store, unit: &str, dry_run: bool) -> Result<ExitCode> {
@@ -609,10 +717,7 @@ async fn user_issue(store: &Store, unit: &str, dry_run: bool) -> Result<ExitCode
         .unit_by_code(unit.trim())
         .await?
         .ok_or_else(|| anyhow!(say_args("cli-unknown-unit", &[("unit", unit.to_owned())])))?;
-    let now = time::OffsetDateTime::now_utc();
-    let settings = store.settings().await?;
-    let today = mamori_domain::settings::local_date(now.unix_timestamp(), &settings.time_zone)
-        .unwrap_or(now.date());
+    let today = today_date(store).await?;
     let (eligible, skipped) =
         mamori_web::accounts::candidates(store, &[unit_row.id], today).await?;
     for s in &skipped {

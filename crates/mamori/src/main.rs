@@ -111,6 +111,12 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Policy documents (基本方針, 対策基準, 実施手順).
+    Policy {
+        /// What to do with policy documents.
+        #[command(subcommand)]
+        action: PolicyCommand,
+    },
     /// The tamper-evident audit trail.
     #[command(name = "audit-log")]
     AuditLog {
@@ -149,6 +155,27 @@ pub enum UserCommand {
         #[arg(long)]
         unit: String,
         /// Only show who would get an account (CSV without passwords); change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// `mamori policy …`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Import a policy document in the shape of the organisation's 情報セキュリティポリシー
+    /// (title, 改版履歴, numbered clauses) as a new draft version. Refuses a file it cannot
+    /// structure, naming the line where it stopped understanding it.
+    Import {
+        /// The document, as plain text (UTF-8 or CP932).
+        file: PathBuf,
+        /// The document to add the version to.
+        #[arg(long, default_value = "basic-policy")]
+        document: String,
+        /// The account recorded as the draft's author (it may then not approve it).
+        #[arg(long)]
+        author: Option<String>,
+        /// Check and show the structure; write nothing.
         #[arg(long)]
         dry_run: bool,
     },

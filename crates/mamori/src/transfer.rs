@@ -7,6 +7,7 @@
 use crate::commands::{progress, progress_bar, progress_count, say, say_args};
 use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
+use mamori_domain::interchange::acknowledgements::Acknowledgements;
 use mamori_domain::interchange::asset_relations::{AssetRelations, RelationRecord};
 use mamori_domain::interchange::assets::Assets;
 use mamori_domain::interchange::decode::decode;
@@ -14,6 +15,8 @@ use mamori_domain::interchange::kind::{parse_table, to_cp932, Kind, Parsed};
 use mamori_domain::interchange::people::{People, PersonRecord};
 use mamori_domain::interchange::table::{read_csv, Problem, Table};
 use mamori_domain::interchange::units::{UnitRecord, Units};
+// Training
+use mamori_domain::interchange::training_records::TrainingRecords;
 use mamori_domain::interchange::xlsx::{read_any_file, read_xlsx, write_xlsx, ZIP_MAGIC};
 use mamori_domain::interchange::{formula_safe, UTF8_BOM};
 use mamori_store::{Actor, AssetFilter, AssetSort, Store, StoreError};
@@ -33,6 +36,13 @@ pub enum KindArg {
     /// Relations between assets (資産の関係): holds, runs_on, connects.
     #[value(name = "asset-relations")]
     AssetRelations,
+    // Training
+    /// Training completion records (研修受講記録).
+    #[value(name = "training-records")]
+    TrainingRecords,
+    /// Acknowledgements of the policy versions in force, one row per person in scope
+    /// (export only: people acknowledge for themselves).
+    Acknowledgements,
 }
 
 /// Export formats.
@@ -126,6 +136,8 @@ enum Loaded {
     People(Parsed<PersonRecord>),
     Assets(Parsed<mamori_domain::interchange::assets::AssetRecord>),
     Relations(Parsed<RelationRecord>),
+    // Training
+    Training(Parsed<mamori_domain::interchange::training_records::TrainingRecord>),
 }
 
 impl Loaded {
@@ -135,6 +147,8 @@ impl Loaded {
             Loaded::People(r) => r.len(),
             Loaded::Assets(r) => r.len(),
             Loaded::Relations(r) => r.len(),
+            // Training
+            Loaded::Training(r) => r.len(),
         }
     }
 }
@@ -149,6 +163,11 @@ fn load(kind: KindArg, file: &Path) -> Result<std::result::Result<(Loaded, Table
         KindArg::AssetRelations => {
             read_records::<AssetRelations>(&bytes).map(|(r, t)| (Loaded::Relations(r), t))
         }
+        // Training
+        KindArg::TrainingRecords => {
+            read_records::<TrainingRecords>(&bytes).map(|(r, t)| (Loaded::Training(r), t))
+        }
+        KindArg::Acknowledgements => bail!("{}", say("cli-import-export-only")),
     })
 }
 
@@ -194,6 +213,13 @@ pub async fn import(store: &Store, kind: KindArg, file: &Path, dry_run: bool) ->
                 step(&bar, n)
             })
             .await;
+            bar.finish_and_clear();
+            outcome?
+        }
+        // Training
+        Loaded::Training(records) => {
+            let bar = progress(applying);
+            let outcome = Store::import_training_records(&mut tx, records, column, None).await;
             bar.finish_and_clear();
             outcome?
         }
@@ -518,6 +544,20 @@ pub async fn export(
                 .await?;
             finish(out, &bar)
         }
+        // Training
+        KindArg::TrainingRecords => {
+            let mut out = Exporter::<TrainingRecords>::new(format, encoding, labels, dest)?;
+            store
+                .training_records_for_each(&mamori_store::TrainingFilter::default(), |r| {
+                    out.push(r.to_record()?)?;
+                    if out.count().is_multiple_of(256) {
+                        bar.set_position(out.count() as u64);
+                    }
+                    Ok(())
+                })
+                .await?;
+            finish(out, &bar)
+        }
         KindArg::AssetRelations => {
             let mut out = Exporter::<AssetRelations>::new(format, encoding, labels, dest)?;
             store
@@ -532,6 +572,27 @@ pub async fn export(
                     Ok(())
                 })
                 .await?;
+            finish(out, &bar)
+        }
+        KindArg::Acknowledgements => {
+            let mut out = Exporter::<Acknowledgements>::new(format, encoding, labels, dest)?;
+            let today = crate::commands::today(store).await?;
+            for doc in store.documents().await? {
+                let Some(version) = doc.published.as_ref().filter(|_| doc.requires_ack) else {
+                    continue;
+                };
+                let filter = mamori_store::AcknowledgementFilter {
+                    version_id: version.id,
+                    ..Default::default()
+                };
+                store
+                    .for_each_acknowledgement(&filter, &today, |r| {
+                        out.push(r.to_record())?;
+                        bar.inc(1);
+                        Ok(())
+                    })
+                    .await?;
+            }
             finish(out, &bar)
         }
     };

@@ -981,3 +981,171 @@ fn user_issue_gives_a_units_people_accounts_and_prints_the_list_once() {
         "nobody is issued twice"
     );
 }
+
+#[test]
+fn policy_import_adds_a_draft_and_refuses_what_it_cannot_structure() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(mamori(dir.path(), &["migrate"]).status.success());
+    let seed = include_str!("../../../content/policy/kuwana-inabe-basic-policy.txt");
+
+    // A revised edition of the same shape, in CP932 as an older system might save it.
+    let revised = seed.replace("1. 目的", "1. 目的及び趣旨");
+    let cp932 = mamori_domain::interchange::kind::to_cp932(&revised).expect("cp932");
+    let file = dir.path().join("policy-v2.txt");
+    std::fs::write(&file, cp932).expect("write");
+    let dry = mamori(
+        dir.path(),
+        &["policy", "import", &file.display().to_string(), "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    assert!(text(&dry.stderr).contains("条項"), "{}", text(&dry.stderr));
+    let out = mamori(
+        dir.path(),
+        &["policy", "import", &file.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "/policy/basic-policy/versions/2");
+    assert!(text(&out.stderr).contains("第2版"), "{}", text(&out.stderr));
+
+    // A file it cannot structure: the line where it stopped, and nothing written.
+    let broken = dir.path().join("broken.txt");
+    let text_broken = seed.replace("(3) 情報セキュリティ\n", "(5) 情報セキュリティ\n");
+    std::fs::write(&broken, text_broken).expect("write");
+    let out = mamori(
+        dir.path(),
+        &["policy", "import", &broken.display().to_string()],
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    let line = seed
+        .lines()
+        .position(|l| l == "(3) 情報セキュリティ")
+        .expect("line")
+        + 1;
+    assert!(
+        err.contains(&format!("broken.txt:{line}:")) && err.contains("(3)"),
+        "names the line and what was expected: {err}"
+    );
+    let unknown = mamori(
+        dir.path(),
+        &[
+            "policy",
+            "import",
+            &file.display().to_string(),
+            "--document",
+            "nope",
+        ],
+    );
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("nope"));
+
+    // The acknowledgements export has a row per person in scope (none yet) and a header.
+    let csv = mamori(dir.path(), &["export", "acknowledgements"]);
+    assert!(csv.status.success(), "{}", text(&csv.stderr));
+    assert!(text(&csv.stdout).starts_with("\u{feff}文書コード,版数,職員番号"));
+    let refused = mamori(
+        dir.path(),
+        &["import", "acknowledgements", &file.display().to_string()],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("書き出し専用"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    // Two drafts never share an edition number.
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let versions: Vec<(i64, String, String)> = rt.block_on(async {
+        let pool = sqlite(dir.path()).await;
+        sqlx::query_as("SELECT number, edition, state FROM document_versions ORDER BY number")
+            .fetch_all(&pool)
+            .await
+            .expect("versions")
+    });
+    assert_eq!(
+        versions,
+        [
+            (1, "初版".to_owned(), "published".to_owned()),
+            (2, "第2版".to_owned(), "draft".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn training_records_import_in_wareki_and_export_round_trip() {
+    let dir = tempfile::tempdir().expect("dir");
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "職員番号,氏名,所属,任用区分\r\nT001,研修 花子,secretariat,会計年度任用職員\r\n",
+    )
+    .expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "people", &people.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let records = dir.path().join("records.csv");
+    std::fs::write(
+        &records,
+        "職員番号,研修コード,修了日\r\nT001,security-annual,令和8年6月10日\r\n",
+    )
+    .expect("write");
+    let dry = mamori(
+        dir.path(),
+        &[
+            "import",
+            "training-records",
+            &records.display().to_string(),
+            "--dry-run",
+        ],
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let none = mamori(
+        dir.path(),
+        &["export", "training-records", "--header", "codes"],
+    );
+    assert_eq!(
+        text(&none.stdout).lines().count(),
+        1,
+        "a dry run writes nothing: {}",
+        text(&none.stdout)
+    );
+    let out = mamori(
+        dir.path(),
+        &["import", "training-records", &records.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let exported = mamori(
+        dir.path(),
+        &["export", "training-records", "--header", "codes"],
+    );
+    assert!(exported.status.success(), "{}", text(&exported.stderr));
+    let csv = text(&exported.stdout);
+    assert!(
+        csv.contains("T001,security-annual,2026-06-10"),
+        "exported with the date in 西暦: {csv}"
+    );
+
+    // An unknown course and an impossible date are named with their row; nothing is written.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "職員番号,研修コード,修了日\r\nT001,no-such-course,2026-07-01\r\nT001,security-annual,2026-02-30\r\n",
+    )
+    .expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "training-records", &bad.display().to_string()],
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.csv:3:"), "{err}");
+    let again = mamori(
+        dir.path(),
+        &["export", "training-records", "--header", "codes"],
+    );
+    assert_eq!(text(&again.stdout), csv, "nothing half saved");
+}

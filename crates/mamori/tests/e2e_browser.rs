@@ -554,40 +554,7 @@ async fn walkthrough(b: Browser, one_time_password: String, addr: String, data_d
     // 3. The admin role requires MFA: enrol with the secret the page shows.
     b.assert_path("/account/mfa", "step 3 (after changing the password)")
         .await;
-    b.fill(
-        r#"form[action="/account/mfa/setup"] #password"#,
-        NEW_PASSWORD,
-    )
-    .await;
-    b.click_and_wait(r#"form[action="/account/mfa/setup"] button[type=submit]"#)
-        .await;
-    b.find("figure.qr svg").await;
-    let secret: String = b
-        .text("#totp-secret")
-        .await
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    assert!(
-        secret.len() >= 16,
-        "step 3: the TOTP secret shown looks too short: {secret:?}"
-    );
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs();
-    let code = totp::code_at(&secret, now)
-        .unwrap_or_else(|| panic!("step 3: the secret shown is not valid base32: {secret:?}"));
-    b.fill("#code", &code).await;
-    b.click_and_wait(r#"form[action="/account/mfa/confirm"] button[type=submit]"#)
-        .await;
-    let codes = b.count("#recovery-codes li").await;
-    assert_eq!(
-        codes,
-        10,
-        "step 3: expected 10 recovery codes after enabling MFA; page text:\n{}",
-        b.body_text().await
-    );
+    enrol_mfa(&b, NEW_PASSWORD, "step 3").await;
 
     // 4. Japanese by default; English when chosen, and remembered for the account.
     b.goto("/").await;
@@ -778,6 +745,263 @@ async fn walkthrough(b: Browser, one_time_password: String, addr: String, data_d
     b.assert_path("/login", "step 9 (`/` after logout)").await;
 
     asset_register_walk(&b, &data_dir).await;
+    policy_walk(&b, &data_dir).await;
+}
+
+/// Enrols the logged-in account in MFA on `/account/mfa` and returns the TOTP secret.
+async fn enrol_mfa(b: &Browser, password: &str, step: &str) -> String {
+    b.fill(r#"form[action="/account/mfa/setup"] #password"#, password)
+        .await;
+    b.click_and_wait(r#"form[action="/account/mfa/setup"] button[type=submit]"#)
+        .await;
+    b.find("figure.qr svg").await;
+    let secret: String = b
+        .text("#totp-secret")
+        .await
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(
+        secret.len() >= 16,
+        "{step}: the TOTP secret shown looks too short: {secret:?}"
+    );
+    b.fill("#code", &totp_now(&secret, step)).await;
+    b.click_and_wait(r#"form[action="/account/mfa/confirm"] button[type=submit]"#)
+        .await;
+    let codes = b.count("#recovery-codes li").await;
+    assert_eq!(
+        codes,
+        10,
+        "{step}: expected 10 recovery codes after enabling MFA; page text:\n{}",
+        b.body_text().await
+    );
+    secret
+}
+
+fn totp_now(secret: &str, step: &str) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    totp::code_at(secret, now)
+        .unwrap_or_else(|| panic!("{step}: the secret shown is not valid base32: {secret:?}"))
+}
+
+/// Runs `mamori ARGS` on the data directory, feeding `stdin`; panics with its stderr on failure.
+fn run_cli(data_dir: &Path, args: &[&str], stdin: &str, step: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("MAMORI_DATABASE_URL")
+        .env_remove("MAMORI_CONFIG")
+        .env_remove("MAMORI_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{step}: could not run mamori {args:?}: {e}"));
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(stdin.as_bytes()).expect("stdin");
+    }
+    let out = child.wait_with_output().expect("mamori");
+    assert!(
+        out.status.success(),
+        "{step}: mamori {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Logs in with the password (and, when given, the TOTP second factor).
+async fn login(b: &Browser, username: &str, secret: Option<&str>, step: &str) {
+    b.goto("/login").await;
+    b.fill("#username", username).await;
+    b.fill("#password", NEW_PASSWORD).await;
+    b.click_and_wait(r#"form[action="/login"] button[type=submit]"#)
+        .await;
+    if let Some(secret) = secret {
+        b.assert_path("/login/mfa", step).await;
+        // The code of the next time step: the current one may already have been used (at
+        // enrolment), and a used step is refused; one step of skew is accepted.
+        let next = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs()
+            + 30;
+        let code = totp::code_at(secret, next).expect("base32 secret");
+        b.fill("#code", &code).await;
+        b.click_and_wait(r#"form[action="/login/mfa"] button[type=submit]"#)
+            .await;
+    }
+}
+
+async fn logout(b: &Browser) {
+    b.goto("/").await;
+    b.click_and_wait(r#"form[action="/logout"] button"#).await;
+}
+
+/// "Done when" of the policy documents: the public page shows the organisation's own policy
+/// with its 改版履歴 in 和暦; the 統括情報セキュリティ責任者 drafts 第2版 and submits it; the
+/// CISO approves and publishes it; a 会計年度任用職員 sees the banner, reads and acknowledges
+/// it; the completion page moves from 0/N to 1/N.
+async fn policy_walk(b: &Browser, data_dir: &Path) {
+    // 14. The public basic policy, without login.
+    logout(b).await;
+    b.goto("/public/policy").await;
+    assert_eq!(b.status().await, 200, "step 14: /public/policy answers 200");
+    let public = b.body_text().await;
+    assert!(
+        public.contains("初版") && public.contains("令和8年3月25日"),
+        "step 14: the 改版履歴 in 和暦; page text:\n{public}"
+    );
+    assert!(
+        public.contains("設計・開発の不備、プログラム上の欠陥"),
+        "step 14: clause 3(2) reads as one sentence; page text:\n{public}"
+    );
+
+    // 15. People and accounts from the command line: a 会計年度任用職員 and the two officers.
+    let people = data_dir.join("people-policy.csv");
+    std::fs::write(
+        &people,
+        "職員番号,氏名,所属,任用区分\r\nK0001,員弁 花子,general-affairs,会計年度任用職員\r\n",
+    )
+    .expect("write");
+    run_cli(
+        data_dir,
+        &["import", "people", &people.display().to_string()],
+        "",
+        "step 15",
+    );
+    for (user, name, role, staff) in [
+        (
+            "chief",
+            "統括情報セキュリティ責任者",
+            Some("chief_officer"),
+            None,
+        ),
+        ("ciso", "最高情報セキュリティ責任者", Some("ciso"), None),
+        ("hanako", "員弁 花子", None, Some("K0001")),
+    ] {
+        let mut args = vec![
+            "user",
+            "add",
+            "--username",
+            user,
+            "--name",
+            name,
+            "--password-stdin",
+        ];
+        if let Some(role) = role {
+            args.extend(["--role", role]);
+        }
+        if let Some(staff) = staff {
+            args.extend(["--staff-id", staff]);
+        }
+        run_cli(data_dir, &args, NEW_PASSWORD, "step 15");
+    }
+
+    // 16. The 統括 drafts 第2版 from the text in force and submits it for review.
+    login(b, "chief", None, "step 16").await;
+    b.assert_path(
+        "/account/mfa",
+        "step 16 (MFA is required of the chief officer)",
+    )
+    .await;
+    enrol_mfa(b, NEW_PASSWORD, "step 16").await;
+    b.goto("/policy/basic-policy/versions/new").await;
+    let body = b.value("#body").await;
+    assert!(
+        body.contains("## 1. 目的"),
+        "step 16: the form starts from the text in force; body:\n{body}"
+    );
+    let revised = body.replace("対象とする脅威", "対象とする脅威及び想定");
+    b.js(&format!(
+        "document.getElementById('body').value = {}; return null;",
+        serde_json::to_string(&revised).expect("json")
+    ))
+    .await;
+    b.fill("#change_summary", "3 の見出しを改める").await;
+    b.click_and_wait(r#"form[action="/policy/basic-policy/versions"] button[type=submit]"#)
+        .await;
+    b.assert_path("/policy/basic-policy/versions/2", "step 16 (draft saved)")
+        .await;
+    assert!(b.body_text().await.contains("第2版"), "step 16: 第2版");
+    b.click_and_wait(r#"form[action$="/versions/2/submit"] button"#)
+        .await;
+    assert!(b.body_text().await.contains("審査中"), "step 16: in review");
+    logout(b).await;
+
+    // 17. The CISO approves and publishes it; completion starts at 0/N.
+    login(b, "ciso", None, "step 17").await;
+    b.assert_path("/account/mfa", "step 17 (MFA is required of the CISO)")
+        .await;
+    let ciso_secret = enrol_mfa(b, NEW_PASSWORD, "step 17").await;
+    b.goto("/policy/basic-policy/versions/2").await;
+    b.click_and_wait(r#"form[action$="/versions/2/approve"] button"#)
+        .await;
+    b.click_and_wait(r#"form[action$="/versions/2/publish"] button"#)
+        .await;
+    assert!(
+        b.body_text().await.contains("施行中"),
+        "step 17: in force; page text:\n{}",
+        b.body_text().await
+    );
+    b.goto("/policy/basic-policy/acknowledgements").await;
+    let done = b.text(".ack-done").await;
+    let total = b.text(".ack-total").await;
+    assert_eq!(done, "0", "step 17: nobody has acknowledged 第2版 yet");
+    assert!(
+        total.parse::<u32>().unwrap_or(0) >= 1,
+        "step 17: the 会計年度任用職員 is in scope: {total}"
+    );
+    logout(b).await;
+
+    // 18. The 会計年度任用職員 sees the banner, reads and acknowledges.
+    login(b, "hanako", None, "step 18").await;
+    b.goto("/").await;
+    let banner = b.text(".ack-banner").await;
+    assert!(
+        banner.contains("第2版"),
+        "step 18: the banner asks for 第2版: {banner}"
+    );
+    b.click_and_wait(".ack-banner a").await;
+    assert!(
+        b.body_text().await.contains("対象とする脅威及び想定"),
+        "step 18: the new text is shown"
+    );
+    b.click_and_wait(r#"form[action$="/versions/2/acknowledge"] button"#)
+        .await;
+    assert_eq!(
+        b.count(".ack-banner").await,
+        0,
+        "step 18: the banner is gone once acknowledged"
+    );
+    logout(b).await;
+
+    // 19. Completion moves to 1/N (the CISO signs in with the second factor); the public page
+    // now shows 第2版 with both rows of the 改版履歴.
+    login(b, "ciso", Some(&ciso_secret), "step 19").await;
+    b.goto("/policy/basic-policy/acknowledgements").await;
+    assert_eq!(
+        b.text(".ack-done").await,
+        "1",
+        "step 19: one acknowledgement"
+    );
+    assert_eq!(
+        b.text(".ack-total").await,
+        total,
+        "step 19: same people in scope"
+    );
+    logout(b).await;
+    b.goto("/public/policy").await;
+    let history = b.text("table.history").await;
+    assert!(
+        history.contains("初版") && history.contains("第2版"),
+        "step 19: 改版履歴 of both editions: {history}"
+    );
 }
 
 /// The asset register as a 情報セキュリティ管理者 uses it: last year's Excel register, saved as

@@ -54,6 +54,8 @@ impl ImportPage {
         match self.kind.as_str() {
             "units" => "/admin/units",
             "people" => "/admin/people",
+            // Training
+            "training-records" => "/training/report",
             _ => "/assets",
         }
     }
@@ -86,6 +88,8 @@ fn permission_for(kind: &str) -> AppResult<Permission> {
         "units" => Ok(Permission::UnitsManage),
         "people" => Ok(Permission::PeopleManage),
         "assets" | "asset-relations" => Ok(Permission::AssetsEdit),
+        // Training: for the units where the importer holds `training.manage`.
+        "training-records" => Ok(Permission::TrainingManage),
         _ => Err(AppError::BadRequest("error-bad-request")),
     }
 }
@@ -135,7 +139,10 @@ where
 async fn run(ctx: &Ctx, kind: &str, bytes: &[u8], apply: bool) -> AppResult<ImportOutcome> {
     let p = ctx.principal()?;
     let permission = permission_for(kind)?;
-    let allowed: Option<HashSet<UnitId>> = if permission == Permission::AssetsEdit {
+    let allowed: Option<HashSet<UnitId>> = if permission == Permission::AssetsEdit
+        // Training
+        || permission == Permission::TrainingManage
+    {
         p.require(permission, &Target::Anywhere)?;
         match p.grants.unit_roots(permission) {
             None => None,
@@ -179,6 +186,16 @@ async fn run(ctx: &Ctx, kind: &str, bytes: &[u8], apply: bool) -> AppResult<Impo
             with_records::<Assets, _, _>(bytes, |r, t| async move {
                 Store::import_assets(tx_ref, &r, |c| t.column_name(c), allowed).await
             })
+            .await?
+        }
+        // Training
+        "training-records" => {
+            with_records::<mamori_domain::interchange::training_records::TrainingRecords, _, _>(
+                bytes,
+                |r, t| async move {
+                    Store::import_training_records(tx_ref, &r, |c| t.column_name(c), allowed).await
+                },
+            )
             .await?
         }
         _ => {

@@ -9,7 +9,10 @@ pub mod classification;
 pub mod import;
 pub mod login;
 pub mod people;
+pub mod policy;
 pub mod settings;
+// Training
+pub mod training;
 pub mod transfer;
 pub mod units;
 
@@ -41,6 +44,11 @@ const STATIC_FILES: &[(&str, &str, &[u8])] = &[
         "app.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/app.js"),
+    ),
+    (
+        "print.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/print.css"),
     ),
     (
         "favicon.svg",
