@@ -10,7 +10,7 @@ use mamori_domain::policy::text::{import_text, ImportedPolicy};
 use mamori_domain::policy::SEED_BASIC_POLICY;
 use serde_json::json;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 /// A document as listed and shown.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -154,7 +154,7 @@ pub struct HistoricFacts<'a> {
 }
 
 /// A clause as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct StoredClause {
     /// `6(8)`.
     pub anchor: String,
@@ -173,7 +173,7 @@ pub struct StoredClause {
 }
 
 /// A version someone still has to acknowledge.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct PendingAcknowledgement {
     /// Document code.
     pub document_code: String,
@@ -190,7 +190,7 @@ pub struct PendingAcknowledgement {
 }
 
 /// Completion of one group (a unit or an employment category).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct CompletionRow {
     /// Unit or category code.
     pub code: String,
@@ -203,7 +203,7 @@ pub struct CompletionRow {
 }
 
 /// One person's acknowledgement status for a version (lists and exports).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct AcknowledgementRow {
     /// Document code.
     pub document_code: String,
@@ -506,26 +506,13 @@ impl Store {
 
     /// The clause tree of a version, in document order.
     pub async fn clauses(&self, version_id: i64) -> Result<Vec<StoredClause>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT anchor, parent, depth, ordinal, label, title, body FROM document_clauses \
              WHERE version_id = $1 ORDER BY ordinal",
         )
         .bind(version_id)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredClause {
-                    anchor: r.try_get("anchor")?,
-                    parent: r.try_get("parent")?,
-                    depth: r.try_get("depth")?,
-                    ordinal: r.try_get("ordinal")?,
-                    label: r.try_get("label")?,
-                    title: r.try_get("title")?,
-                    body: r.try_get("body")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Adds a version as the next number: a draft, or (for imports) a historic version as
@@ -732,7 +719,7 @@ impl Store {
         today: &str,
     ) -> Result<Vec<PendingAcknowledgement>> {
         let sql = format!(
-            "SELECT d.code, d.title, v.id, v.number, v.edition, \
+            "SELECT d.code AS document_code, d.title, v.id AS version_id, v.number, v.edition, \
                (SELECT MAX(r.sent_at) FROM acknowledgement_reminders r WHERE r.version_id = v.id \
                   AND (r.unit_id IS NULL OR r.unit_id = p.unit_id)) AS reminded_at \
              FROM people p \
@@ -743,23 +730,11 @@ impl Store {
              ORDER BY d.sort_order, d.id",
             in_scope_people("$2")
         );
-        let rows = sqlx::query(&sql)
+        Ok(sqlx::query_as(&sql)
             .bind(person_id)
             .bind(today)
             .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PendingAcknowledgement {
-                    document_code: r.try_get("code")?,
-                    title: r.try_get("title")?,
-                    version_id: r.try_get("id")?,
-                    number: r.try_get("number")?,
-                    edition: r.try_get("edition")?,
-                    reminded_at: r.try_get("reminded_at")?,
-                })
-            })
-            .collect()
+            .await?)
     }
 
     /// Records that `person_id` read and confirmed `version`. Refused unless the version is
@@ -852,21 +827,11 @@ impl Store {
              WHERE {scope}{unit_limit} GROUP BY c.code, c.label_ja, c.sort_order ORDER BY c.sort_order"
         );
         let read = |sql: String| async move {
-            let rows = sqlx::query(&sql)
+            sqlx::query_as::<_, CompletionRow>(&sql)
                 .bind(version_id)
                 .bind(today)
                 .fetch_all(&self.pool)
-                .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(CompletionRow {
-                        code: r.try_get("code")?,
-                        name: r.try_get("name")?,
-                        total: r.try_get("total")?,
-                        done: r.try_get::<Option<i64>, _>("done")?.unwrap_or(0),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()
+                .await
         };
         Ok((read(by_unit).await?, read(by_category).await?))
     }
@@ -983,18 +948,7 @@ fn acknowledgement_query(
 }
 
 fn acknowledgement_from_row(r: &AnyRow) -> Result<AcknowledgementRow> {
-    Ok(AcknowledgementRow {
-        document_code: r.try_get("document_code")?,
-        edition: r.try_get("edition")?,
-        number: r.try_get("number")?,
-        staff_id: r.try_get("staff_id")?,
-        name: r.try_get("name")?,
-        unit_code: r.try_get("unit_code")?,
-        unit_name: r.try_get("unit_name")?,
-        category: r.try_get("category")?,
-        acknowledged_at: r.try_get("acknowledged_at")?,
-        source: r.try_get("source")?,
-    })
+    Ok(AcknowledgementRow::from_row(r)?)
 }
 
 async fn supersede_published(tx: &mut WriteTx, document_id: i64) -> Result<()> {

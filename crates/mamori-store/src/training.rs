@@ -136,7 +136,7 @@ pub struct QuestionRow {
 }
 
 /// A course material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct MaterialRow {
     /// Internal id.
     pub id: i64,
@@ -674,27 +674,13 @@ impl Store {
 
     /// A course's materials, newest first.
     pub async fn course_materials(&self, course_id: i64) -> Result<Vec<MaterialRow>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, course_id, sha256, filename, content_type, size, uploaded_by, uploaded_at \
              FROM training_materials WHERE course_id = $1 ORDER BY id DESC",
         )
         .bind(course_id)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MaterialRow {
-                    id: r.try_get("id")?,
-                    course_id: r.try_get("course_id")?,
-                    sha256: r.try_get("sha256")?,
-                    filename: r.try_get("filename")?,
-                    content_type: r.try_get("content_type")?,
-                    size: r.try_get("size")?,
-                    uploaded_by: r.try_get("uploaded_by")?,
-                    uploaded_at: r.try_get("uploaded_at")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Creates a session of a course.

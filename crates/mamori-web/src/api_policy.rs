@@ -4,7 +4,7 @@
 
 use crate::api::{ErrorBody, Paging};
 use crate::error::{AppError, AppResult};
-use crate::pages::policy::may_read;
+use crate::pages::policy::{self, may_read, DocumentForm};
 use crate::view::Ctx;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -12,10 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use mamori_domain::authz::Target;
 use mamori_domain::permission::Permission;
-use mamori_domain::policy::lifecycle::{DocumentLayer, Visibility};
 use mamori_store::{
-    AcknowledgementFilter, AcknowledgementRow, DocumentInput, DocumentRow, NewVersion, Store,
-    StoredClause, VersionRow,
+    AcknowledgementFilter, AcknowledgementRow, DocumentRow, Store, StoredClause, VersionRow,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -147,61 +145,33 @@ pub async fn get_document(ctx: Ctx, Path(id): Path<String>) -> AppResult<Json<Do
 #[utoipa::path(post, path = "/api/v1/documents", request_body = DocumentWrite,
     responses((status = 201, body = DocumentRow), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_document(ctx: Ctx, Json(body): Json<DocumentWrite>) -> AppResult<Response> {
-    let p = ctx.principal()?;
-    let mut problems = Vec::new();
-    let tr = |id: &str| crate::i18n::tr(ctx.lang, id);
-    if !mamori_domain::is_valid_code(&body.code)
-        || ["new", "acknowledgements"].contains(&body.code.as_str())
-    {
-        problems.push(("code".to_owned(), tr("error-code-format")));
-    }
-    if DocumentLayer::from_code(&body.layer).is_none() {
-        problems.push(("layer".to_owned(), tr("error-bad-choice")));
-    }
-    if Visibility::from_code(&body.visibility).is_none() {
-        problems.push(("visibility".to_owned(), tr("error-bad-choice")));
-    }
-    let title = body.title.trim();
-    if title.is_empty() || title.chars().count() > 200 {
-        problems.push(("title".to_owned(), tr("error-required-text")));
-    }
-    if !(1..=120).contains(&body.review_interval_months) {
-        problems.push((
-            "review_interval_months".to_owned(),
-            tr("policy-review-interval-range"),
+    let form = DocumentForm {
+        code: body.code.clone(),
+        layer: body.layer.clone(),
+        title: body.title.clone(),
+        visibility: body.visibility.clone(),
+        restricted_roles: body.restricted_roles.join(" "),
+        asset: String::new(),
+        requires_ack: body.requires_ack.then(|| "on".to_owned()),
+        review_interval_months: body.review_interval_months.to_string(),
+    };
+    let (input, errors) = policy::validate_document(&ctx, &form).await?;
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(
+            errors.0.into_iter().map(|e| (e.field, e.message)).collect(),
         ));
     }
-    let roles = ctx.state.store.roles().await?;
-    if body
-        .restricted_roles
-        .iter()
-        .any(|r| !roles.iter().any(|k| &k.code == r))
-    {
-        problems.push(("restricted_roles".to_owned(), tr("error-bad-choice")));
-    }
-    if !problems.is_empty() {
-        return Err(AppError::Invalid(problems));
-    }
-    let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
-    Store::create_document(
-        &mut tx,
-        &DocumentInput {
-            code: body.code.clone(),
-            layer: body.layer.clone(),
-            title: title.to_owned(),
-            visibility: body.visibility.clone(),
-            restricted_roles: body.restricted_roles.clone(),
-            asset_id: None,
-            requires_ack: body.requires_ack,
-            review_interval_months: body.review_interval_months,
-        },
-    )
-    .await?;
+    let mut tx = ctx
+        .state
+        .store
+        .begin(ctx.principal()?.actor(&ctx.ip))
+        .await?;
+    Store::create_document(&mut tx, &input).await?;
     tx.commit().await?;
     let doc = ctx
         .state
         .store
-        .document_by_code(&body.code)
+        .document_by_code(&input.code)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((StatusCode::CREATED, Json(doc)).into_response())
@@ -235,32 +205,10 @@ pub async fn create_version(
     Path(id): Path<String>,
     Json(body): Json<VersionWrite>,
 ) -> AppResult<Response> {
-    let p = ctx.principal()?;
     let doc = document(&ctx, &id).await?;
-    let (text, clauses) =
-        crate::pages::policy::checked_body(ctx.lang, &body.body).map_err(AppError::Invalid)?;
-    let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
-    let vid = Store::add_version(
-        &mut tx,
-        doc.id,
-        &NewVersion {
-            body: &text,
-            clauses: &clauses,
-            change_summary: body.change_summary.trim(),
-            created_on: &ctx.today().to_string(),
-            author_user_id: Some(p.user.id.0),
-            historic: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let version = ctx
-        .state
-        .store
-        .version_by_id(vid)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let clauses = ctx.state.store.clauses(vid).await?;
+    let checked = policy::checked_body(ctx.lang, &body.body).map_err(AppError::Invalid)?;
+    let version = policy::save_draft(&ctx, &doc, checked, &body.change_summary).await?;
+    let clauses = ctx.state.store.clauses(version.id).await?;
     Ok((
         StatusCode::CREATED,
         Json(VersionDetail { version, clauses }),
@@ -308,15 +256,10 @@ pub async fn list_acknowledgements(
             .unwrap_or(mamori_store::BASIC_POLICY_CODE),
     )
     .await?;
-    let number = match (q.version, &doc.published) {
-        (Some(n), _) => n,
-        (None, Some(v)) => v.number,
-        (None, None) => return Err(AppError::NotFound),
-    };
     let version = ctx
         .state
         .store
-        .version(doc.id, number)
+        .version(doc.id, policy::version_number(&doc, q.version)?)
         .await?
         .ok_or(AppError::NotFound)?;
     let bad = |field: &str| {
@@ -343,22 +286,7 @@ pub async fn list_acknowledgements(
         "pending" => Some(false),
         _ => return Err(bad("status")),
     };
-    let visible_units = if p.can(Permission::PolicyEdit, &Target::Anywhere) {
-        None
-    } else {
-        match p.grants.unit_roots(Permission::PeopleRead) {
-            None => None,
-            Some(roots) => Some(
-                ctx.state
-                    .store
-                    .unit_subtrees(&roots)
-                    .await?
-                    .into_iter()
-                    .map(|u| u.0)
-                    .collect(),
-            ),
-        }
-    };
+    let visible_units = policy::followed_units(&ctx, p).await?;
     let filter = AcknowledgementFilter {
         version_id: version.id,
         unit_id,

@@ -383,6 +383,36 @@ fn check_form(ctx: &Ctx, form: &VersionForm) -> Result<CheckedBody, FormErrors> 
     }
 }
 
+/// Stores a checked body as a new draft of `doc` by the principal; returns the new version.
+pub(crate) async fn save_draft(
+    ctx: &Ctx,
+    doc: &DocumentRow,
+    (body, clauses): CheckedBody,
+    change_summary: &str,
+) -> AppResult<VersionRow> {
+    let p = ctx.principal()?;
+    let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
+    let id = Store::add_version(
+        &mut tx,
+        doc.id,
+        &NewVersion {
+            body: &body,
+            clauses: &clauses,
+            change_summary: change_summary.trim(),
+            created_on: &ctx.today().to_string(),
+            author_user_id: Some(p.user.id.0),
+            historic: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.state
+        .store
+        .version_by_id(id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// POST `/policy/{code}/versions`: saves a new draft.
 pub async fn create_version(
     ctx: Ctx,
@@ -390,7 +420,7 @@ pub async fn create_version(
     Form(form): Form<VersionForm>,
 ) -> AppResult<Response> {
     let doc = document_for(&ctx, &code).await?;
-    let (body, clauses) = match check_form(&ctx, &form) {
+    let checked = match check_form(&ctx, &form) {
         Ok(checked) => checked,
         Err(errors) => {
             return Ok(ctx.page_with_status(
@@ -405,32 +435,7 @@ pub async fn create_version(
             ))
         }
     };
-    let p = ctx.principal()?;
-    let mut tx = ctx
-        .state
-        .store
-        .begin(ctx.principal()?.actor(&ctx.ip))
-        .await?;
-    let id = Store::add_version(
-        &mut tx,
-        doc.id,
-        &NewVersion {
-            body: &body,
-            clauses: &clauses,
-            change_summary: form.change_summary.trim(),
-            created_on: &ctx.today().to_string(),
-            author_user_id: Some(p.user.id.0),
-            historic: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let v = ctx
-        .state
-        .store
-        .version_by_id(id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let v = save_draft(&ctx, &doc, checked, &form.change_summary).await?;
     Ok(ctx.redirect_flash(
         &format!("/policy/{}/versions/{}", doc.code, v.number),
         "flash-saved",
@@ -732,20 +737,20 @@ pub async fn public_policy(ctx: Ctx) -> AppResult<Response> {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct DocumentForm {
     #[serde(default)]
-    code: String,
+    pub(crate) code: String,
     #[serde(default)]
-    layer: String,
+    pub(crate) layer: String,
     #[serde(default)]
-    title: String,
+    pub(crate) title: String,
     #[serde(default)]
-    visibility: String,
+    pub(crate) visibility: String,
     #[serde(default)]
-    restricted_roles: String,
+    pub(crate) restricted_roles: String,
     #[serde(default)]
-    asset: String,
-    requires_ack: Option<String>,
+    pub(crate) asset: String,
+    pub(crate) requires_ack: Option<String>,
     #[serde(default)]
-    review_interval_months: String,
+    pub(crate) review_interval_months: String,
 }
 
 impl DocumentForm {
@@ -773,8 +778,29 @@ struct DocumentFormPage {
     errors: FormErrors,
 }
 
+/// The document form, for a new document (`doc` is `None`) or a document's settings.
+async fn document_form_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    doc: Option<DocumentRow>,
+    values: DocumentForm,
+    errors: FormErrors,
+) -> AppResult<Response> {
+    let roles = ctx.state.store.roles().await?;
+    Ok(ctx.page_with_status(
+        status,
+        &DocumentFormPage {
+            c: ctx.chrome(),
+            doc,
+            values,
+            roles,
+            errors,
+        },
+    ))
+}
+
 /// Checks the document form against the domain's codes.
-async fn validate_document(
+pub(crate) async fn validate_document(
     ctx: &Ctx,
     form: &DocumentForm,
 ) -> AppResult<(DocumentInput, FormErrors)> {
@@ -860,20 +886,14 @@ async fn validate_document(
 
 /// GET `/policy/new`.
 pub async fn new_document_form(ctx: Ctx) -> AppResult<Response> {
-    let roles = ctx.state.store.roles().await?;
-    Ok(ctx.page(&DocumentFormPage {
-        c: ctx.chrome(),
-        doc: None,
-        values: DocumentForm {
-            layer: "standards".into(),
-            visibility: "internal".into(),
-            requires_ack: Some("on".into()),
-            review_interval_months: "12".into(),
-            ..Default::default()
-        },
-        roles,
-        errors: FormErrors::default(),
-    }))
+    let values = DocumentForm {
+        layer: "standards".into(),
+        visibility: "internal".into(),
+        requires_ack: Some("on".into()),
+        review_interval_months: "12".into(),
+        ..Default::default()
+    };
+    document_form_page(&ctx, StatusCode::OK, None, values, FormErrors::default()).await
 }
 
 /// POST `/policy`: creates a document.
@@ -890,17 +910,8 @@ pub async fn create_document(ctx: Ctx, Form(form): Form<DocumentForm>) -> AppRes
         errors.add(ctx.lang, "code", "error-duplicate");
     }
     if !errors.is_empty() {
-        let roles = ctx.state.store.roles().await?;
-        return Ok(ctx.page_with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &DocumentFormPage {
-                c: ctx.chrome(),
-                doc: None,
-                values: form,
-                roles,
-                errors,
-            },
-        ));
+        return document_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, None, form, errors)
+            .await;
     }
     let mut tx = ctx
         .state
@@ -915,14 +926,15 @@ pub async fn create_document(ctx: Ctx, Form(form): Form<DocumentForm>) -> AppRes
 /// GET `/policy/{code}/settings`.
 pub async fn settings_form(ctx: Ctx, Path(code): Path<String>) -> AppResult<Response> {
     let doc = document_for(&ctx, &code).await?;
-    let roles = ctx.state.store.roles().await?;
-    Ok(ctx.page(&DocumentFormPage {
-        c: ctx.chrome(),
-        values: DocumentForm::from_row(&doc),
-        doc: Some(doc),
-        roles,
-        errors: FormErrors::default(),
-    }))
+    let values = DocumentForm::from_row(&doc);
+    document_form_page(
+        &ctx,
+        StatusCode::OK,
+        Some(doc),
+        values,
+        FormErrors::default(),
+    )
+    .await
 }
 
 /// POST `/policy/{code}/settings` (the code does not change).
@@ -935,17 +947,14 @@ pub async fn update_settings(
     form.code = doc.code.clone();
     let (input, errors) = validate_document(&ctx, &form).await?;
     if !errors.is_empty() {
-        let roles = ctx.state.store.roles().await?;
-        return Ok(ctx.page_with_status(
+        return document_form_page(
+            &ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
-            &DocumentFormPage {
-                c: ctx.chrome(),
-                doc: Some(doc),
-                values: form,
-                roles,
-                errors,
-            },
-        ));
+            Some(doc),
+            form,
+            errors,
+        )
+        .await;
     }
     let mut tx = ctx
         .state
@@ -991,7 +1000,7 @@ pub async fn flag_review(
 }
 
 /// The units whose people `p` may follow up, or `None` for all.
-async fn followed_units(ctx: &Ctx, p: &Principal) -> AppResult<Option<Vec<i64>>> {
+pub(crate) async fn followed_units(ctx: &Ctx, p: &Principal) -> AppResult<Option<Vec<i64>>> {
     if p.can(Permission::PolicyEdit, &Target::Anywhere) {
         return Ok(None);
     }
@@ -1084,22 +1093,20 @@ struct CompletionPage {
     export_query: String,
 }
 
-/// Resolves the version and filter of a completion request.
-async fn completion_filter(
-    ctx: &Ctx,
-    doc: &DocumentRow,
-    q: &CompletionQuery,
-) -> AppResult<(VersionRow, AcknowledgementFilter)> {
-    let p = ctx.principal()?;
-    let number = match (q.version, &doc.published) {
-        (Some(n), _) => n,
-        (None, Some(v)) => v.number,
-        (None, None) => return Err(AppError::NotFound),
-    };
-    let version = version_for(ctx, doc, number).await?;
-    let unit_id = match q.unit.trim() {
-        "" => None,
-        code => Some(
+/// The version a request names, or the version in force.
+pub(crate) fn version_number(doc: &DocumentRow, requested: Option<i64>) -> AppResult<i64> {
+    match (requested, &doc.published) {
+        (Some(n), _) => Ok(n),
+        (None, Some(v)) => Ok(v.number),
+        (None, None) => Err(AppError::NotFound),
+    }
+}
+
+/// The id of a unit named by code in a filter (empty: none).
+pub(crate) async fn unit_filter(ctx: &Ctx, code: &str) -> AppResult<Option<i64>> {
+    match code.trim() {
+        "" => Ok(None),
+        code => Ok(Some(
             ctx.state
                 .store
                 .unit_by_code(code)
@@ -1107,8 +1114,19 @@ async fn completion_filter(
                 .ok_or(AppError::BadRequest("error-bad-filter"))?
                 .id
                 .0,
-        ),
-    };
+        )),
+    }
+}
+
+/// Resolves the version and filter of a completion request.
+async fn completion_filter(
+    ctx: &Ctx,
+    doc: &DocumentRow,
+    q: &CompletionQuery,
+) -> AppResult<(VersionRow, AcknowledgementFilter)> {
+    let p = ctx.principal()?;
+    let version = version_for(ctx, doc, version_number(doc, q.version)?).await?;
+    let unit_id = unit_filter(ctx, &q.unit).await?;
     let acknowledged = match q.status.as_str() {
         "" | "all" => None,
         "done" => Some(true),
@@ -1231,18 +1249,7 @@ pub async fn remind(
             String::new(),
         ));
     }
-    let unit_id = match form.unit.trim() {
-        "" => None,
-        code => Some(
-            ctx.state
-                .store
-                .unit_by_code(code)
-                .await?
-                .ok_or(AppError::BadRequest("error-bad-filter"))?
-                .id
-                .0,
-        ),
-    };
+    let unit_id = unit_filter(&ctx, &form.unit).await?;
     let message: String = form.message.trim().chars().take(500).collect();
     let mut tx = ctx
         .state
