@@ -71,6 +71,22 @@ async fn document_for(ctx: &Ctx, code: &str) -> AppResult<DocumentRow> {
     Ok(doc)
 }
 
+/// The versions of `doc` that `p` may see, newest first.
+async fn visible_versions(
+    ctx: &Ctx,
+    p: &Principal,
+    doc: &DocumentRow,
+) -> AppResult<Vec<VersionRow>> {
+    Ok(ctx
+        .state
+        .store
+        .versions(doc.id)
+        .await?
+        .into_iter()
+        .filter(|v| may_see_version(p, doc, v))
+        .collect())
+}
+
 async fn version_for(ctx: &Ctx, doc: &DocumentRow, number: i64) -> AppResult<VersionRow> {
     let v = ctx
         .state
@@ -169,12 +185,8 @@ pub async fn show(ctx: Ctx, Path(code): Path<String>) -> AppResult<Response> {
     let number = match &doc.published {
         Some(v) => v.number,
         None => {
-            let p = ctx.principal()?;
-            let newest = ctx.state.store.versions(doc.id).await?;
-            match newest.iter().find(|v| may_see_version(p, &doc, v)) {
-                Some(v) => v.number,
-                None => return Err(AppError::NotFound),
-            }
+            let newest = visible_versions(&ctx, ctx.principal()?, &doc).await?;
+            newest.first().ok_or(AppError::NotFound)?.number
         }
     };
     Ok(Redirect::to(&format!("/policy/{}/versions/{number}", doc.code)).into_response())
@@ -218,14 +230,7 @@ async fn render_version(
     status: StatusCode,
 ) -> AppResult<Response> {
     let p = ctx.principal()?;
-    let versions: Vec<VersionRow> = ctx
-        .state
-        .store
-        .versions(doc.id)
-        .await?
-        .into_iter()
-        .filter(|v| may_see_version(p, &doc, v))
-        .collect();
+    let versions = visible_versions(ctx, p, &doc).await?;
     let pending_ack = ctx.pending_acks.iter().any(|a| a.version_id == version.id);
     let acknowledged_at = match p.user.person_id {
         Some(person) => {
@@ -637,14 +642,7 @@ pub async fn diff(
 ) -> AppResult<Response> {
     let p = ctx.principal()?;
     let doc = document_for(&ctx, &code).await?;
-    let versions: Vec<VersionRow> = ctx
-        .state
-        .store
-        .versions(doc.id)
-        .await?
-        .into_iter()
-        .filter(|v| may_see_version(p, &doc, v))
-        .collect();
+    let versions = visible_versions(&ctx, p, &doc).await?;
     let pick = |n: Option<i64>, fallback: usize| -> AppResult<VersionRow> {
         match n {
             Some(n) => versions.iter().find(|v| v.number == n).cloned(),
@@ -680,14 +678,7 @@ pub async fn print(ctx: Ctx, Path((code, number)): Path<(String, i64)>) -> AppRe
     let p = ctx.principal()?;
     let doc = document_for(&ctx, &code).await?;
     let version = version_for(&ctx, &doc, number).await?;
-    let versions: Vec<VersionRow> = ctx
-        .state
-        .store
-        .versions(doc.id)
-        .await?
-        .into_iter()
-        .filter(|v| may_see_version(p, &doc, v))
-        .collect();
+    let versions = visible_versions(&ctx, p, &doc).await?;
     Ok(ctx.page(&PrintPage {
         c: ctx.chrome(),
         body_html: render_html(&version.body),
