@@ -1064,6 +1064,70 @@ impl Store {
         in_force.ok_or(StoreError::Rule("policy-import-no-history"))
     }
 
+    /// Puts an imported document in force as its 改版履歴 says (another organisation's own
+    /// policy, say). When everything the document holds so far was imported and nobody has
+    /// acknowledged it (the starting content of a fresh installation), those versions are
+    /// replaced, so the 改版履歴 is the file's own; otherwise the imported versions are added
+    /// and supersede the version in force, and history stays. Returns whether it replaced,
+    /// and the id of the version now in force.
+    pub async fn import_policy_in_force(
+        tx: &mut WriteTx,
+        document_id: i64,
+        imported: &ImportedPolicy,
+    ) -> Result<(bool, i64)> {
+        let own_versions: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM document_versions WHERE document_id = $1 AND imported = 0",
+        )
+        .bind(document_id)
+        .fetch_one(tx.conn())
+        .await?;
+        let acknowledged: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM acknowledgements k JOIN document_versions v ON v.id = k.version_id \
+             WHERE v.document_id = $1",
+        )
+        .bind(document_id)
+        .fetch_one(tx.conn())
+        .await?;
+        let replace = own_versions == 0 && acknowledged == 0;
+        if replace {
+            let editions: Vec<String> = sqlx::query_scalar(
+                "SELECT edition FROM document_versions WHERE document_id = $1 ORDER BY number",
+            )
+            .bind(document_id)
+            .fetch_all(tx.conn())
+            .await?;
+            for table in ["document_clauses", "acknowledgement_reminders"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE version_id IN \
+                     (SELECT id FROM document_versions WHERE document_id = $1)"
+                ))
+                .bind(document_id)
+                .execute(tx.conn())
+                .await?;
+            }
+            sqlx::query("DELETE FROM document_versions WHERE document_id = $1")
+                .bind(document_id)
+                .execute(tx.conn())
+                .await?;
+            sqlx::query("UPDATE documents SET title = $1, updated_at = $2 WHERE id = $3")
+                .bind(&imported.title)
+                .bind(crate::format_ts(time::OffsetDateTime::now_utc()))
+                .bind(document_id)
+                .execute(tx.conn())
+                .await?;
+            tx.audit(
+                "document.replace_imported",
+                "document",
+                &document_id.to_string(),
+                Some(json!({ "editions": editions })),
+                Some(json!({ "title": imported.title, "organisation": imported.organisation })),
+            )
+            .await?;
+        }
+        let id = Store::import_policy_history(tx, document_id, imported).await?;
+        Ok((replace, id))
+    }
+
     /// Adds an imported document's text as a new draft version of `document_id`.
     pub async fn import_policy_draft(
         tx: &mut WriteTx,

@@ -210,11 +210,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     file,
                     document,
                     author,
+                    in_force,
                     dry_run,
                 },
         } => {
             let store = open_migrated(&cli).await?;
-            policy_import(&store, file, document, author.as_deref(), *dry_run).await
+            let mode = if *in_force {
+                PolicyImportMode::InForce
+            } else {
+                PolicyImportMode::Draft {
+                    author: author.as_deref(),
+                }
+            };
+            policy_import(&store, file, document, mode, *dry_run).await
         }
         Command::GenerateSample {
             dir,
@@ -614,12 +622,20 @@ fn hex_key(k: &ed25519_dalek::SigningKey) -> String {
         .collect()
 }
 
-/// `mamori policy import FILE [--document CODE] [--author USER] [--dry-run]`.
+/// What `mamori policy import` makes of the file.
+enum PolicyImportMode<'a> {
+    /// A new draft, by this author if named.
+    Draft { author: Option<&'a str> },
+    /// The document's history and version in force, as the file's 改版履歴 says.
+    InForce,
+}
+
+/// `mamori policy import FILE [--document CODE] [--author USER | --in-force] [--dry-run]`.
 async fn policy_import(
     store: &Store,
     file: &std::path::Path,
     document: &str,
-    author: Option<&str>,
+    mode: PolicyImportMode<'_>,
     dry_run: bool,
 ) -> Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| file.display().to_string())?;
@@ -659,6 +675,35 @@ async fn policy_import(
     if dry_run {
         return Ok(ExitCode::SUCCESS);
     }
+    let author = match mode {
+        PolicyImportMode::Draft { author } => author,
+        PolicyImportMode::InForce => {
+            let mut tx = store.begin(Actor::cli()).await?;
+            let (replaced, id) = Store::import_policy_in_force(&mut tx, doc.id, &imported).await?;
+            tx.commit().await?;
+            let version = store
+                .version_by_id(id)
+                .await?
+                .ok_or_else(|| anyhow!("version {id}"))?;
+            println!("/policy/{}/versions/{}", doc.code, version.number);
+            let message = if replaced {
+                "cli-policy-in-force-replaced"
+            } else {
+                "cli-policy-in-force-superseded"
+            };
+            eprintln!(
+                "{}",
+                say_args(
+                    message,
+                    &[
+                        ("edition", version.edition.clone()),
+                        ("document", doc.code.clone())
+                    ]
+                )
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let author_id = match author {
         Some(name) => Some(
             store

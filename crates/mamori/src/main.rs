@@ -175,6 +175,11 @@ pub enum PolicyCommand {
         /// The account recorded as the draft's author (it may then not approve it).
         #[arg(long)]
         author: Option<String>,
+        /// Put the file in force as its 改版履歴 says (for an organisation bringing its own
+        /// policy) instead of adding a draft. Starting content nobody has acknowledged is
+        /// replaced; otherwise the version in force is superseded.
+        #[arg(long, conflicts_with = "author")]
+        in_force: bool,
         /// Check and show the structure; write nothing.
         #[arg(long)]
         dry_run: bool,

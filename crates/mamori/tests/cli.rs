@@ -1149,3 +1149,79 @@ fn training_records_import_in_wareki_and_export_round_trip() {
     );
     assert_eq!(text(&again.stdout), csv, "nothing half saved");
 }
+
+#[test]
+fn another_organisation_puts_its_own_policy_in_force() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(mamori(dir.path(), &["migrate"]).status.success());
+    let seed = include_str!("../../../content/policy/kuwana-inabe-basic-policy.txt");
+    let own = seed.replace("桑名・員弁広域連合", "員弁市").replace(
+        "初版\t令和8年3月25日\t員弁市\t令和8年3月25日",
+        "初版\t令和2年4月1日\t員弁市\t令和2年4月1日\n第2版\t令和7年4月1日\t総務課\t令和7年3月28日",
+    );
+    assert!(own.contains("第2版"), "the history row was replaced");
+    let file = dir.path().join("own.txt");
+    std::fs::write(&file, own).expect("write");
+    let out = mamori(
+        dir.path(),
+        &[
+            "policy",
+            "import",
+            &file.display().to_string(),
+            "--in-force",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "/policy/basic-policy/versions/2");
+    assert!(
+        text(&out.stderr).contains("置き換え"),
+        "{}",
+        text(&out.stderr)
+    );
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let rows: Vec<(i64, String, String, String, String)> = rt.block_on(async {
+        let pool = sqlite(dir.path()).await;
+        sqlx::query_as(
+            "SELECT number, edition, state, author_text, approval_text FROM document_versions ORDER BY number",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("versions")
+    });
+    assert_eq!(
+        rows,
+        [
+            (
+                1,
+                "初版".into(),
+                "superseded".into(),
+                "員弁市".into(),
+                "令和2年4月1日".into()
+            ),
+            (
+                2,
+                "第2版".into(),
+                "published".into(),
+                "総務課".into(),
+                "令和7年3月28日".into()
+            ),
+        ],
+        "the 改版履歴 is the file's own: the starting content is gone"
+    );
+    // Still nothing but imported versions, and nobody has acknowledged: importing again
+    // replaces again (the store test covers superseding once someone has).
+    let again = mamori(
+        dir.path(),
+        &[
+            "policy",
+            "import",
+            &file.display().to_string(),
+            "--in-force",
+        ],
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("置き換え"),
+        "still only imported versions, nobody acknowledged"
+    );
+}

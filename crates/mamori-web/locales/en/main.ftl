@@ -785,3 +785,5 @@ policy-refused-approver-is-author = The author cannot approve their own version 
 policy-refused-already-approved = This version is already approved.
 policy-refused-not-approved = Only an approved version can be published.
 policy-refused-not-published = Only the version in force can be superseded.
+cli-policy-in-force-replaced = Replaced the starting content: { $edition } of { $document } is in force, with the file's revision history.
+cli-policy-in-force-superseded = { $edition } of { $document } is in force; earlier versions remain as superseded.

@@ -785,3 +785,5 @@ policy-refused-approver-is-author = 作成者は自分の版を承認できま�
 policy-refused-already-approved = この版はすでに承認されています。
 policy-refused-not-approved = 施行できるのは承認済みの版だけです。
 policy-refused-not-published = 旧版にできるのは施行中の版だけです。
+cli-policy-in-force-replaced = 初期の内容を置き換え、{ $document } の { $edition } を施行中の版として登録しました（改版履歴はファイルのとおり）。
+cli-policy-in-force-superseded = { $document } の { $edition } を施行中の版として登録しました。それまでの版は旧版として残ります。
