@@ -266,6 +266,59 @@ both!(
 );
 
 both!(
+    an_author_who_may_approve_is_still_refused_with_the_reason,
+    |pg: bool| async move {
+        let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+        app.no_mfa_policy().await;
+        app.add_user("both", "secretariat", &["chief_officer", "ciso"])
+            .await;
+        let mut both = app.client();
+        both.login("both").await;
+        let saved = both
+            .post(
+                "/policy/basic-policy/versions",
+                &[("body", "## 1. 目的\n\n自分で書いた案。\n")],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        let path = "/policy/basic-policy/versions/2";
+        assert_eq!(
+            both.post(&format!("{path}/submit"), &[]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let refused = both.post(&format!("{path}/approve"), &[]).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert!(
+            refused.body.contains("作成者は自分の版を承認できません"),
+            "the reason is shown: {}",
+            refused.body
+        );
+        let doc = app
+            .store()
+            .document_by_code("basic-policy")
+            .await
+            .expect("q")
+            .expect("doc");
+        let v = app.store().version(doc.id, 2).await.expect("q").expect("v");
+        assert_eq!(v.state, "in_review", "nothing changed");
+        // A body whose clause numbers repeat is refused, naming the clause.
+        let dup = both
+            .post(
+                "/policy/basic-policy/versions",
+                &[("body", "## 1. 目的\n\nA\n\n## 1. 目的\n\nB\n")],
+            )
+            .await;
+        assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            dup.body.contains("条項番号 1 が重複しています"),
+            "{}",
+            dup.body
+        );
+        app.close().await;
+    }
+);
+
+both!(
     staff_cannot_draft_or_see_drafts_and_restricted_documents_stay_hidden,
     |pg: bool| async move {
         let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;

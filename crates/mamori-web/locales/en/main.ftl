@@ -787,3 +787,4 @@ policy-refused-not-approved = Only an approved version can be published.
 policy-refused-not-published = Only the version in force can be superseded.
 cli-policy-in-force-replaced = Replaced the starting content: { $edition } of { $document } is in force, with the file's revision history.
 cli-policy-in-force-superseded = { $edition } of { $document } is in force; earlier versions remain as superseded.
+policy-asset-not-system = Enter the asset number of an information system (there is no system with that number).

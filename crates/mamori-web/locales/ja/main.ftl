@@ -787,3 +787,4 @@ policy-refused-not-approved = 施行できるのは承認済みの版だけで�
 policy-refused-not-published = 旧版にできるのは施行中の版だけです。
 cli-policy-in-force-replaced = 初期の内容を置き換え、{ $document } の { $edition } を施行中の版として登録しました（改版履歴はファイルのとおり）。
 cli-policy-in-force-superseded = { $document } の { $edition } を施行中の版として登録しました。それまでの版は旧版として残ります。
+policy-asset-not-system = 情報システムの資産番号を入力してください（その番号の情報システムはありません）。

@@ -12,6 +12,7 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use mamori_domain::assets::AssetType;
 use mamori_domain::authz::Target;
 use mamori_domain::permission::Permission;
 use mamori_domain::policy::diff::{side_by_side, DiffRow};
@@ -839,12 +840,12 @@ pub(crate) async fn validate_document(
                     .store
                     .asset(mamori_domain::AssetId(id))
                     .await?
-                    .is_some() =>
+                    .is_some_and(|a| a.asset_type == AssetType::System.code()) =>
             {
                 Some(id)
             }
             _ => {
-                errors.add(ctx.lang, "asset", "error-unknown-asset");
+                errors.add(ctx.lang, "asset", "policy-asset-not-system");
                 None
             }
         },
