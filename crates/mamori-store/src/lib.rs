@@ -15,8 +15,6 @@ mod assets;
 mod audit;
 mod auth;
 pub mod backup;
-// Catalogue
-mod catalogue;
 pub mod checkpoint;
 mod classification;
 mod documents;
@@ -37,11 +35,6 @@ pub use assets::{
 };
 pub use audit::{AuditFilter, AuditVerifyReport};
 pub use auth::{ApiTokenRow, NewSession, NewUser, SessionRow, UserRow};
-// Catalogue
-pub use catalogue::{
-    ControlFilter, ControlRow, ControlStatusRow, EvidenceRow, GroupRow, StatusInput, StatusTally,
-    ThreatFilter, ThreatRow,
-};
 pub use classification::SwitchPreview;
 pub use documents::{
     AcknowledgementFilter, AcknowledgementRow, CompletionRow, DocumentInput, DocumentRow,
@@ -265,15 +258,8 @@ impl Store {
 
     /// Refreshes the query planner's statistics (after a large import, so that the asset
     /// list's filters use their indexes; SQLite never gathers them by itself). Bookkeeping, not
-    /// a change: nothing is audited. On PostgreSQL the gram index is also vacuumed, so that
-    /// search reads it without visiting the table (an index-only scan needs the visibility map
-    /// that only VACUUM sets; autovacuum would get there later).
+    /// a change: nothing is audited.
     pub async fn refresh_statistics(&self) -> Result<()> {
-        if self.backend == Backend::Postgres {
-            sqlx::query("VACUUM (ANALYZE) asset_grams")
-                .execute(&self.pool)
-                .await?;
-        }
         sqlx::query("ANALYZE").execute(&self.pool).await?;
         Ok(())
     }
