@@ -7,10 +7,13 @@
 pub mod assets;
 pub mod audit;
 pub mod authz;
+// Catalogue
+pub mod catalogue;
 pub mod interchange;
 pub mod password;
 pub mod permission;
 pub mod policy;
+pub mod risk;
 pub mod seed;
 pub mod settings;
 pub mod throttle;

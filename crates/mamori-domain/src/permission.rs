@@ -73,6 +73,11 @@ permissions! {
     RiskAccept = "risk.accept", true;
     /// Report an incident.
     IncidentReport = "incident.report", false;
+    // Catalogue
+    /// Edit the organisation's threat and control catalogues (add, edit, retire, import).
+    CatalogueManage = "catalogue.manage", true;
+    /// Set a control's implementation status, evidence and verification for a unit.
+    ControlsUpdate = "controls.update", false;
 }
 
 impl std::fmt::Display for Permission {

@@ -141,6 +141,9 @@ pub const ROLES: &[RoleSeed] = &[
             PolicyEdit,
             TrainingManage,
             IncidentReport,
+            // Catalogue
+            CatalogueManage,
+            ControlsUpdate,
         ],
         mfa_required: true,
     },
@@ -154,6 +157,8 @@ pub const ROLES: &[RoleSeed] = &[
             AssetsRead,
             AssetsEdit,
             IncidentReport,
+            // Catalogue
+            ControlsUpdate,
         ],
         mfa_required: false,
     },
@@ -169,6 +174,8 @@ pub const ROLES: &[RoleSeed] = &[
             AssetsEdit,
             TrainingManage,
             IncidentReport,
+            // Catalogue
+            ControlsUpdate,
         ],
         mfa_required: false,
     },
@@ -182,6 +189,8 @@ pub const ROLES: &[RoleSeed] = &[
             AssetsRead,
             AssetsEdit,
             IncidentReport,
+            // Catalogue
+            ControlsUpdate,
         ],
         mfa_required: false,
     },

@@ -57,6 +57,13 @@ pub const TABLES: &[&str] = &[
     "training_sessions",
     "training_attendees",
     "training_records",
+    // Catalogue
+    "threat_categories",
+    "threats",
+    "measure_areas",
+    "controls",
+    "control_status",
+    "control_evidence",
 ];
 
 /// The archive format name.

@@ -15,6 +15,8 @@ mod assets;
 mod audit;
 mod auth;
 pub mod backup;
+// Catalogue
+mod catalogue;
 pub mod checkpoint;
 mod classification;
 mod documents;
@@ -35,6 +37,11 @@ pub use assets::{
 };
 pub use audit::{AuditFilter, AuditVerifyReport};
 pub use auth::{ApiTokenRow, NewSession, NewUser, SessionRow, UserRow};
+// Catalogue
+pub use catalogue::{
+    ControlFilter, ControlRow, ControlStatusRow, EvidenceRow, GroupRow, StatusInput, StatusTally,
+    ThreatFilter, ThreatRow,
+};
 pub use classification::SwitchPreview;
 pub use documents::{
     AcknowledgementFilter, AcknowledgementRow, CompletionRow, DocumentInput, DocumentRow,

@@ -79,6 +79,8 @@ pub(crate) async fn seed_starting_content(store: &Store) -> Result<()> {
     // Training
     changed |= Store::seed_training(&mut tx).await?;
     changed |= Store::seed_basic_policy(&mut tx).await?;
+    // Catalogue
+    changed |= Store::seed_catalogue(&mut tx).await?;
     if changed {
         tx.commit().await?;
     }

@@ -45,7 +45,8 @@ store_test!(migrate_seeds_once, |db| {
     let (count, _) = db.store.audit_head().await.expect("head");
     // 8 categories, 12 roles, 5 units, the classification scheme, 11 handling rules, the basic
     // policy (its document and its 初版) and the 6 starting training courses.
-    assert_eq!(count, 8 + 12 + 5 + 1 + 11 + 2 + 6);
+    // Catalogue: 5 threat categories, 9 measure areas, 29 threats and 60 controls.
+    assert_eq!(count, 8 + 12 + 5 + 1 + 11 + 2 + 6 + 5 + 9 + 29 + 60);
 });
 
 store_test!(backup_table_list_matches_schema, |db| {

@@ -24,6 +24,8 @@ use std::sync::Arc;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 // Training
 use crate::api_training::TrainingDoc;
+// Catalogue
+use crate::api_catalogue::CatalogueDoc;
 
 /// The OpenAPI document.
 #[derive(OpenApi)]
@@ -44,7 +46,8 @@ use crate::api_training::TrainingDoc;
         crate::api_policy::AcknowledgementWrite, mamori_store::DocumentRow, mamori_store::VersionBrief,
         mamori_store::VersionRow, mamori_store::StoredClause, mamori_store::AcknowledgementRow)),
     // Training: `TrainingDoc` merges the training endpoints.
-    modifiers(&BearerAuth, &TrainingDoc),
+    // Catalogue: `CatalogueDoc` merges the threat and control endpoints.
+    modifiers(&BearerAuth, &TrainingDoc, &CatalogueDoc),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;

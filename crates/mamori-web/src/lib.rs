@@ -10,6 +10,8 @@
 pub mod accounts;
 pub mod api;
 pub mod api_assets;
+// Catalogue
+pub mod api_catalogue;
 pub mod api_policy;
 // Training
 pub mod api_training;

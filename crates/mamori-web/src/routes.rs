@@ -73,7 +73,13 @@ const IMPORTERS: Access = Access::AnyOf(&[
     P::AssetsEdit,
     // Training
     P::TrainingManage,
+    // Catalogue
+    P::CatalogueManage,
 ]);
+// Catalogue: the catalogues are the organisation's; statuses concern units.
+const CATALOGUE_MANAGERS: Access = Access::Permission(P::CatalogueManage);
+const STATUS_READERS: Access = Access::AnyOf(&[P::PeopleRead, P::AssetsRead, P::ControlsUpdate]);
+const STATUS_UPDATERS: Access = Access::Permission(P::ControlsUpdate);
 // Training: completion records and the report, for people in units where the reader holds
 // either permission.
 const TRAINING_READERS: Access = Access::AnyOf(&[P::TrainingManage, P::PeopleRead]);
@@ -243,6 +249,42 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/courses/{code}", LoggedIn),
     r("GET", "/api/v1/training-records", TRAINING_READERS),
     r("POST", "/api/v1/training-records", TRAINING_MANAGERS),
+    // Catalogue
+    r("GET", "/threats", LoggedIn),
+    r("GET", "/threats.csv", LoggedIn),
+    r("GET", "/threats.xlsx", LoggedIn),
+    r("GET", "/controls.csv", LoggedIn),
+    r("GET", "/controls.xlsx", LoggedIn),
+    r("GET", "/threats/new", CATALOGUE_MANAGERS),
+    r("POST", "/threats", CATALOGUE_MANAGERS),
+    r("GET", "/threats/{threat}/edit", CATALOGUE_MANAGERS),
+    r("POST", "/threats/{threat}", CATALOGUE_MANAGERS),
+    r("GET", "/controls", LoggedIn),
+    r("GET", "/controls/new", CATALOGUE_MANAGERS),
+    r("POST", "/controls", CATALOGUE_MANAGERS),
+    r("GET", "/controls/{control}", LoggedIn),
+    r("GET", "/controls/{control}/edit", CATALOGUE_MANAGERS),
+    r("POST", "/controls/{control}", CATALOGUE_MANAGERS),
+    r("GET", "/controls/unit/{unit}", STATUS_READERS),
+    r("GET", "/controls/{control}/units/{unit}", STATUS_READERS),
+    r("POST", "/controls/{control}/units/{unit}", STATUS_UPDATERS),
+    r(
+        "POST",
+        "/controls/{control}/units/{unit}/verify",
+        STATUS_UPDATERS,
+    ),
+    r(
+        "POST",
+        "/controls/{control}/units/{unit}/evidence",
+        STATUS_UPDATERS,
+    ),
+    r(
+        "GET",
+        "/controls/{control}/units/{unit}/evidence/{evidence}",
+        STATUS_READERS,
+    ),
+    r("GET", "/api/v1/threats", LoggedIn),
+    r("GET", "/api/v1/controls", LoggedIn),
     r("GET", "/admin/audit", Access::Permission(P::AuditRead)),
     r("GET", "/admin/audit.csv", Access::Permission(P::AuditRead)),
     r("GET", "/assets", ASSET_READERS),
@@ -545,6 +587,60 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/training-records",
             get(crate::api_training::list_records).post(crate::api_training::create_record),
         )
+        // Catalogue
+        .route(
+            "/threats",
+            get(pages::catalogue::threats).post(pages::catalogue::threat_create),
+        )
+        .route("/threats/new", get(pages::catalogue::threat_new_form))
+        .route("/threats.csv", get(pages::catalogue::threats_csv))
+        .route("/threats.xlsx", get(pages::catalogue::threats_xlsx))
+        .route("/controls.csv", get(pages::catalogue::controls_csv))
+        .route("/controls.xlsx", get(pages::catalogue::controls_xlsx))
+        .route(
+            "/threats/{threat}/edit",
+            get(pages::catalogue::threat_edit_form),
+        )
+        .route("/threats/{threat}", post(pages::catalogue::threat_update))
+        .route(
+            "/controls",
+            get(pages::catalogue::controls).post(pages::catalogue::control_create),
+        )
+        .route("/controls/new", get(pages::catalogue::control_new_form))
+        .route(
+            "/controls/{control}",
+            get(pages::catalogue::control_show).post(pages::catalogue::control_update),
+        )
+        .route(
+            "/controls/{control}/edit",
+            get(pages::catalogue::control_edit_form),
+        )
+        .route(
+            "/controls/unit/{unit}",
+            get(pages::catalogue::unit_statuses),
+        )
+        .route(
+            "/controls/{control}/units/{unit}",
+            get(pages::catalogue::status_show).post(pages::catalogue::status_update),
+        )
+        .route(
+            "/controls/{control}/units/{unit}/verify",
+            post(pages::catalogue::verify),
+        )
+        .merge(
+            Router::new()
+                .route(
+                    "/controls/{control}/units/{unit}/evidence",
+                    post(pages::catalogue::evidence_upload),
+                )
+                .layer(DefaultBodyLimit::max(upload_body_limit)),
+        )
+        .route(
+            "/controls/{control}/units/{unit}/evidence/{evidence}",
+            get(pages::catalogue::evidence_download),
+        )
+        .route("/api/v1/threats", get(crate::api_catalogue::list_threats))
+        .route("/api/v1/controls", get(crate::api_catalogue::list_controls))
         .route("/admin/audit", get(pages::audit::list))
         .route("/admin/audit.csv", get(pages::audit::export_csv))
         .route(

@@ -304,8 +304,15 @@ impl Ctx {
                 label: tr(lang, "nav-policy"),
                 items: policy,
             });
+            // Catalogue: the threat and control catalogues open the リスク group.
+            nav.push(NavGroup {
+                label: tr(lang, "nav-risks"),
+                items: vec![
+                    item("nav-threats", "/threats"),
+                    item("nav-controls", "/controls"),
+                ],
+            });
             for soon in [
-                "nav-risks",
                 "nav-evaluation",
                 "nav-incidents",
                 "nav-outsourcing",

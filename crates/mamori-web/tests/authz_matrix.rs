@@ -36,6 +36,9 @@ fn role_permissions(role: &str) -> &'static [&'static str] {
             "policy.edit",
             "training.manage",
             "incident.report",
+            // Catalogue
+            "catalogue.manage",
+            "controls.update",
         ],
         "unit_officer" | "system_manager" => &[
             "units.read",
@@ -43,6 +46,8 @@ fn role_permissions(role: &str) -> &'static [&'static str] {
             "assets.read",
             "assets.edit",
             "incident.report",
+            // Catalogue
+            "controls.update",
         ],
         "unit_manager" => &[
             "units.read",
@@ -52,6 +57,8 @@ fn role_permissions(role: &str) -> &'static [&'static str] {
             "assets.edit",
             "training.manage",
             "incident.report",
+            // Catalogue
+            "controls.update",
         ],
         "system_staff" => &["units.read", "assets.read", "incident.report"],
         "csirt" => &[
@@ -87,6 +94,8 @@ const ORG_WIDE: &[&str] = &[
     "policy.approve",
     "policy.edit",
     "risk.accept",
+    // Catalogue
+    "catalogue.manage",
 ];
 
 /// What a route needs, stated independently of the route table.
@@ -102,6 +111,9 @@ enum Rule {
     AnywhereAny(&'static [&'static str]),
     /// Every permission on the target record's unit.
     OnTarget(&'static [&'static str]),
+    // Catalogue
+    /// Any of the permissions on the target record's unit.
+    OnTargetAny(&'static [&'static str]),
     /// Giving or removing the `staff` role on the target's unit.
     AssignOnTarget,
     /// The permission held organisation-wide (whole-register imports).
@@ -117,6 +129,8 @@ const IMPORTERS: &[&str] = &[
     "assets.edit",
     // Training
     "training.manage",
+    // Catalogue
+    "catalogue.manage",
 ];
 
 fn rule(method: &str, path: &str) -> Option<Rule> {
@@ -265,6 +279,43 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
             | "/policy/{code}/acknowledgements.csv"
             | "/api/v1/acknowledgements",
         ) => AnywhereAny(&["policy.edit", "people.read"]),
+        // Catalogue: the catalogues are for everyone and the organisation's to edit; statuses
+        // are read with people.read, assets.read or controls.update on the unit, and set with
+        // controls.update there.
+        (
+            "GET",
+            "/threats"
+            | "/threats.csv"
+            | "/threats.xlsx"
+            | "/controls"
+            | "/controls.csv"
+            | "/controls.xlsx"
+            | "/controls/{control}"
+            | "/api/v1/threats"
+            | "/api/v1/controls",
+        ) => LoggedIn,
+        (
+            "GET",
+            "/threats/new"
+            | "/threats/{threat}/edit"
+            | "/controls/new"
+            | "/controls/{control}/edit",
+        )
+        | ("POST", "/threats" | "/threats/{threat}" | "/controls" | "/controls/{control}") => {
+            OrgWide("catalogue.manage")
+        }
+        (
+            "GET",
+            "/controls/unit/{unit}"
+            | "/controls/{control}/units/{unit}"
+            | "/controls/{control}/units/{unit}/evidence/{evidence}",
+        ) => OnTargetAny(&["people.read", "assets.read", "controls.update"]),
+        (
+            "POST",
+            "/controls/{control}/units/{unit}"
+            | "/controls/{control}/units/{unit}/verify"
+            | "/controls/{control}/units/{unit}/evidence",
+        ) => OnTarget(&["controls.update"]),
         _ => return None,
     })
 }
@@ -299,6 +350,8 @@ fn expected(rule: Rule, role: &str, scope: Scope, side: TargetSide) -> bool {
         Rule::PendingMfaOnly => false,
         Rule::Anywhere(p) => holds(role, scope, p, None),
         Rule::OnTarget(perms) => perms.iter().all(|p| holds(role, scope, p, Some(side))),
+        // Catalogue
+        Rule::OnTargetAny(perms) => perms.iter().any(|p| holds(role, scope, p, Some(side))),
         Rule::OrgWide(p) => scope == Scope::Organisation && role_permissions(role).contains(&p),
         Rule::AnywhereAny(ps) | Rule::GateAny(ps) => ps.iter().any(|p| holds(role, scope, p, None)),
         Rule::AssignOnTarget => {
@@ -560,6 +613,60 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             tx.commit().await.expect("c");
                         }
                     }
+                    // Catalogue: a seeded threat and control, the target unit, and for verifying a
+                    // status recorded by someone else; for downloads an evidence file.
+                    if route.path.contains("{threat}")
+                        || route.path.contains("{control}")
+                        || route.path.contains("{unit}")
+                    {
+                        path = path
+                            .replace("{threat}", "T1-01")
+                            .replace("{control}", "M6-04")
+                            .replace("{unit}", &unit.code);
+                        let control = app
+                            .store()
+                            .control_by_code("M6-04")
+                            .await
+                            .expect("c")
+                            .expect("seeded");
+                        if route.path.ends_with("/verify") {
+                            let mut tx = app.store().begin(Actor::system()).await.expect("b");
+                            Store::set_control_status(
+                                &mut tx,
+                                control.id,
+                                unit.id,
+                                &mamori_store::StatusInput {
+                                    status: mamori_domain::catalogue::ImplStatus::Implemented,
+                                    note: format!("確認待ち{counter}"),
+                                    links: vec![],
+                                    review_on: None,
+                                },
+                            )
+                            .await
+                            .expect("status");
+                            tx.commit().await.expect("c");
+                        }
+                        if route.path.ends_with("{evidence}") {
+                            let mut tx = app.store().begin(Actor::system()).await.expect("b");
+                            let mut w = mamori_store::FileWriter::begin(&mut tx, 1024)
+                                .await
+                                .expect("f");
+                            w.write(&mut tx, b"evidence").await.expect("w");
+                            let (sha, size) = w.finish(&mut tx).await.expect("f");
+                            let e = Store::add_control_evidence(
+                                &mut tx,
+                                control.id,
+                                unit.id,
+                                (&sha, size),
+                                "e.txt",
+                                "text/plain",
+                            )
+                            .await
+                            .expect("evidence");
+                            tx.commit().await.expect("c");
+                            path = path.replace("{evidence}", &e.id.to_string());
+                        }
+                    }
                     // Training: a different past date for every completion, so each is a change.
                     let training_day = (time::macros::date!(2000 - 01 - 01)
                         + time::Duration::days(counter as i64))
@@ -610,6 +717,7 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             .send_json(route.method, &path, &body, &[("authorization", &auth)])
                             .await
                     } else if route.path == "/training/courses/{course}/materials" // Training
+                        || route.path == "/controls/{control}/units/{unit}/evidence" // Catalogue
                         || route.path == "/assets/{id}/dispose"
                         || route.path == "/assets/{id}/attachments"
                     {
@@ -724,6 +832,23 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                                 ("staff_id", person.staff_id.clone()),
                                 ("course", "security-annual".into()),
                                 ("completed_on", training_day.clone()),
+                            ],
+                            // Catalogue
+                            "/threats" | "/threats/{threat}" => vec![
+                                ("code", format!("X{counter}")),
+                                ("category", "T2".into()),
+                                ("title", format!("脅威{counter}")),
+                            ],
+                            "/controls" | "/controls/{control}" => vec![
+                                ("code", format!("C{counter}")),
+                                ("area", "M6".into()),
+                                ("title", format!("管理策{counter}")),
+                                ("clauses", "6(6)".into()),
+                                ("owner_role", "system_manager".into()),
+                            ],
+                            "/controls/{control}/units/{unit}" => vec![
+                                ("status", "partial".into()),
+                                ("note", format!("メモ{counter}")),
                             ],
                             "/admin/settings" => vec![
                                 ("name", "桑名・員弁広域連合".into()),

@@ -17,6 +17,8 @@ use mamori_domain::interchange::table::{read_csv, Problem, Table};
 use mamori_domain::interchange::units::{UnitRecord, Units};
 // Training
 use mamori_domain::interchange::training_records::TrainingRecords;
+// Catalogue
+use mamori_domain::interchange::catalogue::{ControlRecord, Controls, Threats};
 use mamori_domain::interchange::xlsx::{read_any_file, read_xlsx, write_xlsx, ZIP_MAGIC};
 use mamori_domain::interchange::{formula_safe, UTF8_BOM};
 use mamori_store::{Actor, AssetFilter, AssetSort, Store, StoreError};
@@ -43,6 +45,11 @@ pub enum KindArg {
     /// Acknowledgements of the policy versions in force, one row per person in scope
     /// (export only: people acknowledge for themselves).
     Acknowledgements,
+    // Catalogue
+    /// The threat catalogue (脅威); export only (threats are edited in the app).
+    Threats,
+    /// The control catalogue (管理策): an organisation imports its own.
+    Controls,
 }
 
 /// Export formats.
@@ -138,6 +145,8 @@ enum Loaded {
     Relations(Parsed<RelationRecord>),
     // Training
     Training(Parsed<mamori_domain::interchange::training_records::TrainingRecord>),
+    // Catalogue
+    Controls(Parsed<ControlRecord>),
 }
 
 impl Loaded {
@@ -149,6 +158,8 @@ impl Loaded {
             Loaded::Relations(r) => r.len(),
             // Training
             Loaded::Training(r) => r.len(),
+            // Catalogue
+            Loaded::Controls(r) => r.len(),
         }
     }
 }
@@ -167,7 +178,13 @@ fn load(kind: KindArg, file: &Path) -> Result<std::result::Result<(Loaded, Table
         KindArg::TrainingRecords => {
             read_records::<TrainingRecords>(&bytes).map(|(r, t)| (Loaded::Training(r), t))
         }
-        KindArg::Acknowledgements => bail!("{}", say("cli-import-export-only")),
+        // Catalogue
+        KindArg::Controls => {
+            read_records::<Controls>(&bytes).map(|(r, t)| (Loaded::Controls(r), t))
+        }
+        KindArg::Acknowledgements | KindArg::Threats => {
+            bail!("{}", say("cli-import-export-only"))
+        }
     })
 }
 
@@ -220,6 +237,14 @@ pub async fn import(store: &Store, kind: KindArg, file: &Path, dry_run: bool) ->
         Loaded::Training(records) => {
             let bar = progress(applying);
             let outcome = Store::import_training_records(&mut tx, records, column, None).await;
+            bar.finish_and_clear();
+            outcome?
+        }
+        // Catalogue: clause anchors are checked against the basic policy in force.
+        Loaded::Controls(records) => {
+            let anchors = store.basic_policy_anchors().await?;
+            let bar = progress(applying);
+            let outcome = Store::import_controls(&mut tx, records, column, anchors.as_ref()).await;
             bar.finish_and_clear();
             outcome?
         }
@@ -553,6 +578,40 @@ pub async fn export(
                     if out.count().is_multiple_of(256) {
                         bar.set_position(out.count() as u64);
                     }
+                    Ok(())
+                })
+                .await?;
+            finish(out, &bar)
+        }
+        // Catalogue: retired entries too, so an export holds the whole catalogue.
+        KindArg::Threats => {
+            let mut out = Exporter::<Threats>::new(format, encoding, labels, dest)?;
+            let filter = mamori_store::ThreatFilter {
+                include_retired: true,
+                ..Default::default()
+            };
+            store
+                .threats_for_each(&filter, |t| {
+                    out.push(t.to_record())?;
+                    Ok(())
+                })
+                .await?;
+            finish(out, &bar)
+        }
+        KindArg::Controls => {
+            let roles = store.roles().await?;
+            let mut out = Exporter::<Controls>::new(format, encoding, labels, dest)?;
+            let filter = mamori_store::ControlFilter {
+                include_retired: true,
+                ..Default::default()
+            };
+            store
+                .controls_for_each(&filter, |c| {
+                    let owner = roles
+                        .iter()
+                        .find(|r| r.code == c.owner_role)
+                        .map(|r| r.label_ja.clone());
+                    out.push(c.to_record(owner))?;
                     Ok(())
                 })
                 .await?;

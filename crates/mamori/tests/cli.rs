@@ -1225,3 +1225,110 @@ fn another_organisation_puts_its_own_policy_in_force() {
         "still only imported versions, nobody acknowledged"
     );
 }
+
+// Catalogue
+#[test]
+fn catalogues_export_and_an_own_control_catalogue_imports_all_or_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let threats = mamori(dir.path(), &["export", "threats", "--format", "json"]);
+    assert!(threats.status.success(), "{}", text(&threats.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&threats.stdout).expect("json");
+    let items = json["items"].as_array().expect("items");
+    assert!(items.len() >= 20);
+    assert_eq!(items[0]["code"], "T1-01");
+    assert_eq!(items[0]["category"], "T1");
+    let labels = mamori(dir.path(), &["export", "threats"]);
+    let csv = text(&labels.stdout);
+    assert!(
+        csv.starts_with("\u{feff}脅威コード,分類,名称,説明,廃止\r\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("T1-01,意図的な要因,ランサムウェア,"), "{csv}");
+
+    // Refused: an unknown area, owner role and clause, and a code repeated in the file.
+    let bad = dir.path().join("controls.csv");
+    std::fs::write(
+        &bad,
+        "管理策コード,対策分野,名称,基本方針の条項,責任者の役割\r\n\
+         KI-01,M6,独自の管理策,6(6),system_manager\r\n\
+         KI-02,M10,分野なし,6(6),system_manager\r\n\
+         KI-03,M6,役割なし,6(6),janitor\r\n\
+         KI-04,M6,条項なし,6(10),system_manager\r\n\
+         KI-01,M6,重複,6(6),system_manager\r\n",
+    )
+    .expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "controls", &bad.display().to_string()],
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("controls.csv:6: 管理策コード:"), "{err}");
+    std::fs::write(
+        &bad,
+        "管理策コード,対策分野,名称,基本方針の条項,責任者の役割\r\n\
+         KI-01,M6,独自の管理策,6(6),system_manager\r\n\
+         KI-02,M10,分野なし,6(6),system_manager\r\n\
+         KI-03,M6,役割なし,6(6),janitor\r\n\
+         KI-04,M6,条項なし,6(10),system_manager\r\n",
+    )
+    .expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "controls", &bad.display().to_string()],
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    for want in [
+        "controls.csv:3: 対策分野:",
+        "controls.csv:4: 責任者の役割:",
+        "controls.csv:5: 基本方針の条項:",
+    ] {
+        assert!(err.contains(want), "{want} in {err}");
+    }
+    let before = mamori(dir.path(), &["export", "controls", "--header", "codes"]);
+    assert!(
+        !text(&before.stdout).contains("KI-01"),
+        "nothing half saved"
+    );
+
+    let good = dir.path().join("own.csv");
+    std::fs::write(
+        &good,
+        "code,area,title,clauses,owner_role,segments,min_tier\r\n\
+         KI-01,技術的セキュリティ,独自の管理策,６（６）; 6(7),情報システム管理者,LGWAN接続系,2\r\n",
+    )
+    .expect("write");
+    let dry = mamori(
+        dir.path(),
+        &[
+            "import",
+            "controls",
+            &good.display().to_string(),
+            "--dry-run",
+        ],
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    assert_eq!(summary_counts(&dry.stdout), (1, 0, 0));
+    let out = mamori(
+        dir.path(),
+        &["import", "controls", &good.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let exported = mamori(dir.path(), &["export", "controls", "--header", "codes"]);
+    let csv = text(&exported.stdout);
+    assert!(
+        csv.contains("KI-01,M6,独自の管理策,,6(6); 6(7),system_manager,lgwan,2,false"),
+        "{csv}"
+    );
+    // Exporting and importing the export changes nothing.
+    let all = dir.path().join("all.csv");
+    std::fs::write(&all, exported.stdout).expect("write");
+    let again = mamori(
+        dir.path(),
+        &["import", "controls", &all.display().to_string()],
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let (added, updated, _) = summary_counts(&again.stdout);
+    assert_eq!((added, updated), (0, 0));
+}

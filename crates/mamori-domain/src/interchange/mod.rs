@@ -6,6 +6,8 @@
 pub mod acknowledgements;
 pub mod asset_relations;
 pub mod assets;
+// Catalogue
+pub mod catalogue;
 pub mod decode;
 pub mod fields;
 mod formula;

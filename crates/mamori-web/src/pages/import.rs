@@ -56,6 +56,8 @@ impl ImportPage {
             "people" => "/admin/people",
             // Training
             "training-records" => "/training/report",
+            // Catalogue
+            "controls" => "/controls",
             _ => "/assets",
         }
     }
@@ -90,6 +92,8 @@ fn permission_for(kind: &str) -> AppResult<Permission> {
         "assets" | "asset-relations" => Ok(Permission::AssetsEdit),
         // Training: for the units where the importer holds `training.manage`.
         "training-records" => Ok(Permission::TrainingManage),
+        // Catalogue: the organisation's catalogue, organisation-wide.
+        "controls" => Ok(Permission::CatalogueManage),
         _ => Err(AppError::BadRequest("error-bad-request")),
     }
 }
@@ -194,6 +198,17 @@ async fn run(ctx: &Ctx, kind: &str, bytes: &[u8], apply: bool) -> AppResult<Impo
                 bytes,
                 |r, t| async move {
                     Store::import_training_records(tx_ref, &r, |c| t.column_name(c), allowed).await
+                },
+            )
+            .await?
+        }
+        // Catalogue
+        "controls" => {
+            let anchors = ctx.state.store.basic_policy_anchors().await?;
+            with_records::<mamori_domain::interchange::catalogue::Controls, _, _>(
+                bytes,
+                |r, t| async move {
+                    Store::import_controls(tx_ref, &r, |c| t.column_name(c), anchors.as_ref()).await
                 },
             )
             .await?

@@ -5,6 +5,8 @@ pub mod account;
 pub mod accounts;
 pub mod assets;
 pub mod audit;
+// Catalogue
+pub mod catalogue;
 pub mod classification;
 pub mod import;
 pub mod login;
