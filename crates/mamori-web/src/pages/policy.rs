@@ -210,6 +210,8 @@ struct VersionPage {
     can_submit: bool,
     can_publish: bool,
     can_return: bool,
+    can_manage: bool,
+    can_follow: bool,
     refusal: Option<String>,
 }
 
@@ -257,6 +259,8 @@ async fn render_version(
         can_approve: approver && state == VersionState::InReview,
         can_return: (editor || approver) && state == VersionState::InReview,
         can_publish: (editor || approver) && state == VersionState::Approved,
+        can_manage: editor,
+        can_follow: editor || p.can(Permission::PeopleRead, &Target::Anywhere),
         refusal,
         doc,
         version,
@@ -1083,6 +1087,25 @@ struct CompletionPage {
     q: CompletionQuery,
     can_remind: bool,
     export_query: String,
+    units: Vec<mamori_store::UnitRow>,
+    categories: Vec<mamori_store::CategoryRow>,
+}
+
+impl CompletionPage {
+    /// An employment category's label in the page's language.
+    fn category_label(&self, code: &str) -> String {
+        self.categories
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| {
+                if self.c.is_en() {
+                    c.label_en.clone()
+                } else {
+                    c.label_ja.clone()
+                }
+            })
+            .unwrap_or_else(|| code.to_owned())
+    }
 }
 
 /// The version a request names, or the version in force.
@@ -1174,6 +1197,8 @@ pub async fn completion(
         pager,
         can_remind: p.can(Permission::PolicyEdit, &Target::Anywhere),
         export_query: base,
+        units: ctx.state.store.units().await?,
+        categories: ctx.state.store.categories().await?,
         q,
         doc,
         version,
