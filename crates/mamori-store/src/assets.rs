@@ -346,14 +346,21 @@ impl Store {
                 f.raw(format!("a.id = {id}"));
             } else {
                 let plan = plan(q);
-                if !plan.grams.is_empty() {
-                    let n = plan.grams.len();
-                    let list = f.params(plan.grams.iter().cloned());
-                    f.raw(format!(
-                        "a.id IN (SELECT asset_id FROM asset_grams WHERE gram IN ({list}) GROUP BY asset_id HAVING COUNT(*) = {n})"
-                    ));
-                }
-                for word in &plan.words {
+                let confirm = if plan.grams.is_empty() {
+                    plan.words.iter().map(String::as_str).collect()
+                } else {
+                    // Candidates come from the rarest gram alone (one index range, no
+                    // aggregate); the words are then confirmed as substrings of the key.
+                    let Some(rarest) = self.rarest_gram(&plan.grams).await? else {
+                        return Ok(None);
+                    };
+                    f.add(
+                        "a.id IN (SELECT asset_id FROM asset_grams WHERE gram = ?)",
+                        rarest.clone(),
+                    );
+                    plan.words_to_confirm(&rarest)
+                };
+                for word in confirm {
                     let escaped = word
                         .replace('\\', "\\\\")
                         .replace('%', "\\%")
@@ -363,6 +370,28 @@ impl Store {
             }
         }
         Ok(Some(f))
+    }
+
+    /// The gram of `grams` that the fewest assets are indexed under (counting at most
+    /// [`GRAM_COUNT_CAP`] each), or `None` when one of them indexes none: then nothing matches.
+    async fn rarest_gram(&self, grams: &[String]) -> Result<Option<String>> {
+        let mut rarest: Option<(i64, &String)> = None;
+        for gram in grams {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM asset_grams WHERE gram = $1 LIMIT $2) t",
+            )
+            .bind(gram)
+            .bind(GRAM_COUNT_CAP)
+            .fetch_one(&self.pool)
+            .await?;
+            if n == 0 {
+                return Ok(None);
+            }
+            if rarest.is_none_or(|(m, _)| n < m) {
+                rarest = Some((n, gram));
+            }
+        }
+        Ok(rarest.map(|(_, g)| g.clone()))
     }
 
     /// A page of assets matching the filter, and the total.
@@ -717,6 +746,10 @@ async fn insert_row(
         .map_err(crate::on_unique("asset"))?;
     Ok(AssetId(row.try_get(0)?))
 }
+
+/// How far a gram's assets are counted when choosing the rarest: beyond this, grams are
+/// equally common for the purpose.
+const GRAM_COUNT_CAP: i64 = 20_000;
 
 /// A gram waiting to be written: its two characters and the asset's id (16 bytes and no
 /// allocation each).

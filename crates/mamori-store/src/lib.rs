@@ -265,8 +265,15 @@ impl Store {
 
     /// Refreshes the query planner's statistics (after a large import, so that the asset
     /// list's filters use their indexes; SQLite never gathers them by itself). Bookkeeping, not
-    /// a change: nothing is audited.
+    /// a change: nothing is audited. On PostgreSQL the gram index is also vacuumed, so that
+    /// search reads it without visiting the table (an index-only scan needs the visibility map
+    /// that only VACUUM sets; autovacuum would get there later).
     pub async fn refresh_statistics(&self) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("VACUUM (ANALYZE) asset_grams")
+                .execute(&self.pool)
+                .await?;
+        }
         sqlx::query("ANALYZE").execute(&self.pool).await?;
         Ok(())
     }

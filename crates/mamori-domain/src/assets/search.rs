@@ -47,6 +47,19 @@ pub struct SearchPlan {
     pub grams: Vec<String>,
 }
 
+impl SearchPlan {
+    /// The words a candidate found through `gram` must still be checked for as substrings of
+    /// the key: all of them, except a two-character word that *is* that gram (an asset indexed
+    /// under a gram contains it, since grams never span whitespace and words have none).
+    pub fn words_to_confirm(&self, gram: &str) -> Vec<&str> {
+        self.words
+            .iter()
+            .map(String::as_str)
+            .filter(|w| *w != gram)
+            .collect()
+    }
+}
+
 /// Enough grams to narrow any query; more only make the index query slower.
 pub const MAX_QUERY_GRAMS: usize = 8;
 
@@ -67,6 +80,14 @@ pub fn plan(query: &str) -> SearchPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_two_character_word_is_its_own_gram_and_needs_no_confirmation() {
+        let p = plan("介護 保険システム");
+        assert_eq!(p.words_to_confirm("介護"), ["保険システム"]);
+        assert_eq!(p.words_to_confirm("険シ"), ["介護", "保険システム"]);
+        assert_eq!(plan("ｻｰﾊﾞ").words_to_confirm("サー"), ["サーバ"]);
+    }
 
     #[test]
     fn half_width_kana_and_full_width_latin_fold_to_the_same_key() {
