@@ -224,6 +224,32 @@ pub async fn export(
     }
 }
 
+/// A stored file (chunked in the database) streamed as a download, with its length.
+pub(crate) fn stored_file(store: &Store, sha256: &str, filename: &str, size: i64) -> Response {
+    let store = store.clone();
+    let sha = sha256.to_owned();
+    let stream = futures_util::stream::unfold(0i64, move |seq| {
+        let store = store.clone();
+        let sha = sha.clone();
+        async move {
+            match store.file_chunk(&sha, seq).await {
+                Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), seq + 1)),
+                Ok(None) => None,
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), i64::MAX)),
+            }
+        }
+    });
+    let mut res = download(
+        filename,
+        "application/octet-stream",
+        Body::from_stream(stream),
+    );
+    if let Ok(v) = HeaderValue::from_str(&size.to_string()) {
+        res.headers_mut().insert(header::CONTENT_LENGTH, v);
+    }
+    res
+}
+
 /// A download: never rendered inline, whatever the declared type.
 pub(crate) fn download(filename: &str, content_type: &str, body: Body) -> Response {
     let mut res = body.into_response();
@@ -656,28 +682,12 @@ pub async fn download_attachment(
         .await?
         .filter(|a| a.asset_id == asset.id)
         .ok_or(AppError::NotFound)?;
-    let store = ctx.state.store.clone();
-    let sha = a.sha256.clone();
-    let stream = futures_util::stream::unfold(0i64, move |seq| {
-        let store = store.clone();
-        let sha = sha.clone();
-        async move {
-            match store.file_chunk(&sha, seq).await {
-                Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), seq + 1)),
-                Ok(None) => None,
-                Err(e) => Some((Err(std::io::Error::other(e.to_string())), i64::MAX)),
-            }
-        }
-    });
-    let mut res = download(
+    Ok(stored_file(
+        &ctx.state.store,
+        &a.sha256,
         &a.filename,
-        "application/octet-stream",
-        Body::from_stream(stream),
-    );
-    if let Ok(v) = HeaderValue::from_str(&a.size.to_string()) {
-        res.headers_mut().insert(header::CONTENT_LENGTH, v);
-    }
-    Ok(res)
+        a.size,
+    ))
 }
 
 /// POST `/assets/{id}/dispose` (multipart: `disposed_on`, `disposal_method`, optional

@@ -20,7 +20,7 @@ use crate::view::{query_string, Chrome, Ctx, FormErrors, Pager};
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use mamori_domain::assets::Segment;
 use mamori_domain::authz::Target;
@@ -1207,28 +1207,12 @@ pub async fn evidence_download(
         .into_iter()
         .find(|e| e.id == evidence)
         .ok_or(AppError::NotFound)?;
-    let store = ctx.state.store.clone();
-    let sha = e.sha256.clone();
-    let stream = futures_util::stream::unfold(0i64, move |seq| {
-        let store = store.clone();
-        let sha = sha.clone();
-        async move {
-            match store.file_chunk(&sha, seq).await {
-                Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), seq + 1)),
-                Ok(None) => None,
-                Err(e) => Some((Err(std::io::Error::other(e.to_string())), i64::MAX)),
-            }
-        }
-    });
-    let mut res = crate::pages::assets::download(
+    Ok(crate::pages::assets::stored_file(
+        &ctx.state.store,
+        &e.sha256,
         &e.filename,
-        "application/octet-stream",
-        Body::from_stream(stream),
-    );
-    if let Ok(v) = HeaderValue::from_str(&e.size.to_string()) {
-        res.headers_mut().insert(header::CONTENT_LENGTH, v);
-    }
-    Ok(res)
+        e.size,
+    ))
 }
 
 // ---- exports of exactly what the list shows (every page) ----

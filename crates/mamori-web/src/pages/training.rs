@@ -18,9 +18,8 @@ use crate::i18n::{tr, Lang};
 use crate::session::Principal;
 use crate::view::{query_string, Chrome, Ctx, FormErrors, Pager};
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Multipart, Path, Query};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use mamori_domain::authz::Target;
 use mamori_domain::permission::Permission;
@@ -780,28 +779,12 @@ pub async fn download_material(
         .into_iter()
         .find(|m| m.id == material)
         .ok_or(AppError::NotFound)?;
-    let store = ctx.state.store.clone();
-    let sha = m.sha256.clone();
-    let stream = futures_util::stream::unfold(0i64, move |seq| {
-        let store = store.clone();
-        let sha = sha.clone();
-        async move {
-            match store.file_chunk(&sha, seq).await {
-                Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), seq + 1)),
-                Ok(None) => None,
-                Err(e) => Some((Err(std::io::Error::other(e.to_string())), i64::MAX)),
-            }
-        }
-    });
-    let mut res = crate::pages::assets::download(
+    Ok(crate::pages::assets::stored_file(
+        &ctx.state.store,
+        &m.sha256,
         &m.filename,
-        "application/octet-stream",
-        Body::from_stream(stream),
-    );
-    if let Ok(v) = HeaderValue::from_str(&m.size.to_string()) {
-        res.headers_mut().insert(header::CONTENT_LENGTH, v);
-    }
-    Ok(res)
+        m.size,
+    ))
 }
 
 // ---- sessions ----
