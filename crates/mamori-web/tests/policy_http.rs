@@ -461,3 +461,45 @@ both!(
         app.close().await;
     }
 );
+
+both!(
+    home_lists_the_acknowledgement_and_training_a_person_owes,
+    |pg: bool| async move {
+        let app = TestApp::with(pg, mamori_web::WebConfig::default()).await;
+        app.no_mfa_policy().await;
+        staff(&app, "worker", "secretariat", "fiscal_year").await;
+        let mut worker = app.client();
+        worker.login("worker").await;
+        let home = worker.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(
+            home.body.contains("ポリシーを読んで確認する"),
+            "the acknowledgement is a task: {}",
+            home.body
+        );
+        assert!(
+            home.body.contains("研修を受講する"),
+            "the annual course is a task: {}",
+            home.body
+        );
+        let doc = app
+            .store()
+            .document_by_code("basic-policy")
+            .await
+            .expect("q")
+            .expect("doc");
+        let number = doc.published.expect("in force").number;
+        worker
+            .post(
+                &format!("/policy/basic-policy/versions/{number}/acknowledge"),
+                &[],
+            )
+            .await;
+        let home = worker.get("/").await;
+        assert!(
+            !home.body.contains("ポリシーを読んで確認する"),
+            "done tasks leave the list"
+        );
+        app.close().await;
+    }
+);

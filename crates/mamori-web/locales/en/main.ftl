@@ -886,3 +886,5 @@ catalogue-history-what = What
 catalogue-history-set = Status recorded
 catalogue-history-verify = Verified
 catalogue-history-evidence = Evidence added
+home-task-ack = Read and acknowledge the policy
+home-task-training = Take the course

@@ -886,3 +886,5 @@ catalogue-history-what = 内容
 catalogue-history-set = 実施状況を記録
 catalogue-history-verify = 確認済みにした
 catalogue-history-evidence = 証跡を追加
+home-task-ack = ポリシーを読んで確認する
+home-task-training = 研修を受講する

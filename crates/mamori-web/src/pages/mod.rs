@@ -81,14 +81,35 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
 struct HomePage {
     c: Chrome,
     needs_mfa_suggestion: bool,
+    /// Courses assigned to the person and not yet completed (due or overdue), soonest first.
+    training: Vec<mamori_store::MyCourse>,
+}
+
+impl HomePage {
+    /// Whether there is anything to do.
+    fn has_tasks(&self) -> bool {
+        self.needs_mfa_suggestion || !self.training.is_empty() || !self.c.pending_acks.is_empty()
+    }
 }
 
 /// `/`: the person's open tasks first.
 pub async fn home(ctx: Ctx) -> AppResult<Response> {
     let p = ctx.principal()?;
+    let mut training = match p.user.person_id {
+        Some(person) => ctx.state.store.my_training(person, ctx.today()).await?,
+        None => Vec::new(),
+    };
+    training.retain(|c| {
+        matches!(
+            c.status,
+            mamori_domain::training::Status::Due | mamori_domain::training::Status::Overdue
+        )
+    });
+    training.sort_by_key(|c| c.due_on);
     let page = HomePage {
         c: ctx.chrome(),
         needs_mfa_suggestion: !p.user.totp_enabled,
+        training,
     };
     Ok(ctx.page(&page))
 }
