@@ -465,6 +465,13 @@ pub struct FieldError {
 pub struct FormErrors(pub Vec<FieldError>);
 
 impl FormErrors {
+    /// Errors holding one problem with one field.
+    pub fn one(lang: Lang, field: &str, message_id: &str) -> Self {
+        let mut errors = FormErrors::default();
+        errors.add(lang, field, message_id);
+        errors
+    }
+
     /// Adds an error.
     pub fn add(&mut self, lang: Lang, field: &str, message_id: &str) {
         self.0.push(FieldError {

@@ -380,9 +380,7 @@ async fn save_threat(
                     );
                 }
                 Err(StoreError::Duplicate(_)) => {
-                    let mut e = FormErrors::default();
-                    e.add(ctx.lang, "code", "catalogue-error-code-taken");
-                    e
+                    FormErrors::one(ctx.lang, "code", "catalogue-error-code-taken")
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -787,9 +785,7 @@ async fn save_control(
                     return Ok(ctx.redirect_flash(&format!("/controls/{}", d.code), flash));
                 }
                 Err(StoreError::Duplicate(_)) => {
-                    let mut e = FormErrors::default();
-                    e.add(ctx.lang, "code", "catalogue-error-code-taken");
-                    e
+                    FormErrors::one(ctx.lang, "code", "catalogue-error-code-taken")
                 }
                 Err(e) => return Err(e.into()),
             }

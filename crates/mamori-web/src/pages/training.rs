@@ -555,9 +555,7 @@ async fn save_course(
                     ));
                 }
                 Err(StoreError::Duplicate(_)) => {
-                    let mut e = FormErrors::default();
-                    e.add(ctx.lang, "code", "training-error-code-taken");
-                    e
+                    FormErrors::one(ctx.lang, "code", "training-error-code-taken")
                 }
                 Err(e) => return Err(e.into()),
             }
