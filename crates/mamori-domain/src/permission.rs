@@ -78,6 +78,9 @@ permissions! {
     CatalogueManage = "catalogue.manage", true;
     /// Set a control's implementation status, evidence and verification for a unit.
     ControlsUpdate = "controls.update", false;
+    // Risk register
+    /// Record and change the risks of a unit, and request acceptance of a residual risk.
+    RisksEdit = "risks.edit", false;
 }
 
 impl std::fmt::Display for Permission {

@@ -144,6 +144,8 @@ pub const ROLES: &[RoleSeed] = &[
             // Catalogue
             CatalogueManage,
             ControlsUpdate,
+            // Risk register
+            RisksEdit,
         ],
         mfa_required: true,
     },
@@ -159,6 +161,8 @@ pub const ROLES: &[RoleSeed] = &[
             IncidentReport,
             // Catalogue
             ControlsUpdate,
+            // Risk register
+            RisksEdit,
         ],
         mfa_required: false,
     },
@@ -176,6 +180,8 @@ pub const ROLES: &[RoleSeed] = &[
             IncidentReport,
             // Catalogue
             ControlsUpdate,
+            // Risk register
+            RisksEdit,
         ],
         mfa_required: false,
     },
@@ -191,6 +197,8 @@ pub const ROLES: &[RoleSeed] = &[
             IncidentReport,
             // Catalogue
             ControlsUpdate,
+            // Risk register
+            RisksEdit,
         ],
         mfa_required: false,
     },

@@ -1,5 +1,6 @@
 //! Organisation settings: name, date style, time zone, MFA policy and session lifetimes.
 
+use crate::risk::{RiskLevel, RiskScale};
 use crate::wareki::DateStyle;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,11 @@ pub struct OrgSettings {
     pub session_idle_minutes: i64,
     /// Hours after which a session ends however active.
     pub session_absolute_hours: i64,
+    /// The scale risks are rated on (3×3 by default; changed only while no risk is recorded).
+    pub risk_scale: RiskScale,
+    /// Accepting a residual risk at or above this level needs the CISO's approval (中 by
+    /// default).
+    pub risk_acceptance_threshold: RiskLevel,
 }
 
 impl Default for OrgSettings {
@@ -29,6 +35,8 @@ impl Default for OrgSettings {
             mfa_required_roles: vec!["admin".into(), "ciso".into(), "chief_officer".into()],
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            risk_scale: RiskScale::ThreeByThree,
+            risk_acceptance_threshold: RiskLevel::Medium,
         }
     }
 }

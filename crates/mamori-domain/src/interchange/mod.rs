@@ -8,11 +8,15 @@ pub mod asset_relations;
 pub mod assets;
 // Catalogue
 pub mod catalogue;
+// Coverage
+pub mod control_status;
 pub mod decode;
 pub mod fields;
 mod formula;
 pub mod kind;
 pub mod people;
+// Risk register
+pub mod risks;
 pub mod table;
 // Training
 pub mod training_records;

@@ -5,17 +5,22 @@
 use crate::assets::classification::Class;
 use serde::{Deserialize, Serialize};
 
+pub mod register;
+
 /// The scale an organisation rates likelihood and impact on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RiskScale {
     /// 3×3 (the default): likelihood まれ / ときどき / 頻繁, impact 軽微 / 重大 / 甚大.
+    #[serde(rename = "3x3")]
     ThreeByThree,
     /// 5×5.
+    #[serde(rename = "5x5")]
     FiveByFive,
 }
 
 /// A risk level, as the matrix gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RiskLevel {
     /// 低.
     Low,
@@ -157,6 +162,7 @@ fn three_point_impact(class: &Class) -> u8 {
 
 /// How a risk is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Treatment {
     /// 低減.
     Reduce,
@@ -234,21 +240,21 @@ impl ApprovalRefusal {
     }
 }
 
-/// Decides an approval of an acceptance: there must be a pending request, and the approver is
-/// never the requester.
-pub fn approve_acceptance(
+/// Decides a CISO's decision (approval or rejection) on an acceptance: there must be a
+/// pending request, and the decider is never the requester.
+pub fn decide_acceptance(
     treatment: Treatment,
-    requested_by: Option<i64>,
-    approved_by: Option<i64>,
-    approver: i64,
+    acceptance: Option<register::Acceptance>,
+    requested_by: Option<&str>,
+    decider: &str,
 ) -> Result<(), ApprovalRefusal> {
-    if approved_by.is_some() {
-        return Err(ApprovalRefusal::AlreadyApproved);
+    use register::Acceptance;
+    match acceptance {
+        Some(Acceptance::Approved) => return Err(ApprovalRefusal::AlreadyApproved),
+        Some(Acceptance::Pending) if treatment == Treatment::Accept => {}
+        _ => return Err(ApprovalRefusal::NothingToApprove),
     }
-    let Some(requester) = requested_by.filter(|_| treatment == Treatment::Accept) else {
-        return Err(ApprovalRefusal::NothingToApprove);
-    };
-    if requester == approver {
+    if requested_by == Some(decider) {
         return Err(ApprovalRefusal::ApproverIsRequester);
     }
     Ok(())
@@ -370,20 +376,26 @@ mod tests {
             RiskLevel::High,
             RiskLevel::Medium
         ));
+        use register::Acceptance::{Approved, Pending, Rejected};
+        let accept = Treatment::Accept;
         assert_eq!(
-            approve_acceptance(Treatment::Accept, Some(7), None, 7),
+            decide_acceptance(accept, Some(Pending), Some("sato"), "sato"),
             Err(ApprovalRefusal::ApproverIsRequester)
         );
         assert_eq!(
-            approve_acceptance(Treatment::Accept, Some(7), None, 8),
+            decide_acceptance(accept, Some(Pending), Some("sato"), "ciso"),
             Ok(())
         );
         assert_eq!(
-            approve_acceptance(Treatment::Accept, Some(7), Some(8), 9),
+            decide_acceptance(accept, Some(Approved), Some("sato"), "ciso2"),
             Err(ApprovalRefusal::AlreadyApproved)
         );
         assert_eq!(
-            approve_acceptance(Treatment::Reduce, Some(7), None, 8),
+            decide_acceptance(accept, Some(Rejected), Some("sato"), "ciso"),
+            Err(ApprovalRefusal::NothingToApprove)
+        );
+        assert_eq!(
+            decide_acceptance(Treatment::Reduce, Some(Pending), Some("sato"), "ciso"),
             Err(ApprovalRefusal::NothingToApprove)
         );
         assert_eq!(Treatment::parse("受容"), Some(Treatment::Accept));
