@@ -528,6 +528,10 @@ impl Store {
         refresh_grams(tx, before.as_ref(), id, draft, &prepared.key, &mut grams).await?;
         insert_grams(tx, &grams).await?;
         let after = Self::asset_in_tx(tx, id).await?;
+        if let Some(b) = &before {
+            // Risk register: a changed class calls the risks naming the asset into question.
+            Self::raise_reviews_if_class_changed(tx, b, &after).await?;
+        }
         tx.audit(
             action,
             "asset",
@@ -611,6 +615,10 @@ impl Store {
             owner_unit_id: draft.owner_unit,
             custodian_id: draft.custodian,
         };
+        if let Some(b) = &before {
+            // Risk register: a changed class calls the risks naming the asset into question.
+            Self::raise_reviews_if_class_changed(tx, b, &after).await?;
+        }
         tx.audit(
             action,
             "asset",

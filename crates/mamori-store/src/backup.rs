@@ -64,6 +64,11 @@ pub const TABLES: &[&str] = &[
     "controls",
     "control_status",
     "control_evidence",
+    // Risk register
+    "risks",
+    "risk_assets",
+    "risk_controls",
+    "risk_review_reasons",
 ];
 
 /// The archive format name.

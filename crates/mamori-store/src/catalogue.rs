@@ -860,6 +860,36 @@ impl Store {
         row.as_ref().map(status_from_row).transpose()
     }
 
+    // Coverage: one query for a page of controls (the API's `?unit=`), never one per row.
+    /// The status of each of `control_ids` in one unit, by control id (`not_started` rows for
+    /// controls with nothing recorded).
+    pub async fn control_statuses_in_unit(
+        &self,
+        unit: UnitId,
+        control_ids: &[i64],
+    ) -> Result<HashMap<i64, ControlStatusRow>> {
+        if control_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list: Vec<String> = (0..control_ids.len())
+            .map(|i| format!("${}", i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT {STATUS_COLUMNS} FROM controls c JOIN units u ON u.id = $1 \
+             LEFT JOIN control_status s ON s.control_id = c.id AND s.unit_id = u.id \
+             WHERE c.id IN ({})",
+            list.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(unit.0);
+        for id in control_ids {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| status_from_row(r).map(|s| (s.control_id, s)))
+            .collect()
+    }
+
     async fn status_in_tx(
         tx: &mut WriteTx,
         control_id: i64,

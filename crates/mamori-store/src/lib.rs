@@ -19,6 +19,8 @@ pub mod backup;
 mod catalogue;
 pub mod checkpoint;
 mod classification;
+// Coverage
+mod coverage;
 mod documents;
 mod files;
 mod holdings;
@@ -26,6 +28,8 @@ mod import;
 mod import_assets;
 mod list;
 mod org;
+// Risk register
+mod risks;
 mod seed;
 mod time_fmt;
 // Training
@@ -43,6 +47,11 @@ pub use catalogue::{
     ThreatFilter, ThreatRow,
 };
 pub use classification::SwitchPreview;
+// Coverage
+pub use coverage::{
+    ControlStatusFilter, CoverageAsset, CoverageClause, CoverageControl, CoverageDetail,
+    CoverageScope,
+};
 pub use documents::{
     AcknowledgementFilter, AcknowledgementRow, CompletionRow, DocumentInput, DocumentRow,
     HistoricFacts, NewVersion, PendingAcknowledgement, StoredClause, VersionBrief, VersionRow,
@@ -55,6 +64,11 @@ pub use import_assets::AllowedUnits;
 pub use org::{
     CategoryRow, PeopleFilter, PersonInput, PersonRow, RoleAssignmentRow, RoleHolder, RoleRow,
     UnitInput, UnitRow,
+};
+// Risk register
+pub use risks::{
+    HeatMap, ReviewReasonRow, RiskAssetRow, RiskFilter, RiskOutcome, RiskProblem, RiskRow,
+    RiskRules, RiskSort,
 };
 pub use time_fmt::{format_ts, parse_ts};
 pub use tx::{Actor, WriteTx};

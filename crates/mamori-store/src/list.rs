@@ -66,6 +66,25 @@ impl Filter {
         self.clauses.push(clause);
     }
 
+    /// Counts of the matching rows of `from` per pair of integer columns (`group`, e.g.
+    /// `r.likelihood, r.impact`): (first, second, count).
+    pub(crate) async fn grouped(
+        &self,
+        pool: &AnyPool,
+        from: &str,
+        group: &str,
+    ) -> Result<Vec<(i64, i64, i64)>> {
+        let sql = format!(
+            "SELECT {group}, COUNT(*) {from}{} GROUP BY {group}",
+            self.where_sql()
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
+        for a in &self.args {
+            q = q.bind(a);
+        }
+        Ok(q.fetch_all(pool).await?)
+    }
+
     fn where_sql(&self) -> String {
         if self.clauses.is_empty() {
             String::new()

@@ -692,12 +692,22 @@ impl Store {
         serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
-    /// Saves the settings (every field), auditing before and after.
+    /// Saves the settings (every field), auditing before and after. The risk scale may change
+    /// only while the risk register is empty (`risk-error-scale-locked`).
     pub async fn save_settings(
         tx: &mut WriteTx,
         before: &OrgSettings,
         after: &OrgSettings,
     ) -> Result<()> {
+        if before.risk_scale != after.risk_scale {
+            // Risk register: stored ratings and levels belong to the scale they were made on.
+            let risks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM risks")
+                .fetch_one(tx.conn())
+                .await?;
+            if risks > 0 {
+                return Err(StoreError::Rule("risk-error-scale-locked"));
+            }
+        }
         let value = serde_json::to_value(after).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if let Some(map) = value.as_object() {
             for (k, v) in map {
