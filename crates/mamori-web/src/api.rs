@@ -26,6 +26,9 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::api_training::TrainingDoc;
 // Catalogue
 use crate::api_catalogue::CatalogueDoc;
+use crate::api_risks::RiskDoc;
+// Coverage
+use crate::api_coverage::CoverageDoc;
 
 /// The OpenAPI document.
 #[derive(OpenApi)]
@@ -47,7 +50,8 @@ use crate::api_catalogue::CatalogueDoc;
         mamori_store::VersionRow, mamori_store::StoredClause, mamori_store::AcknowledgementRow)),
     // Training: `TrainingDoc` merges the training endpoints.
     // Catalogue: `CatalogueDoc` merges the threat and control endpoints.
-    modifiers(&BearerAuth, &TrainingDoc, &CatalogueDoc),
+    // Coverage: `CoverageDoc` merges the coverage endpoint.
+    modifiers(&BearerAuth, &TrainingDoc, &CatalogueDoc, &CoverageDoc, &RiskDoc),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;

@@ -203,17 +203,21 @@ pub async fn list_controls(
             status,
         };
         let (rows, total) = state.store.controls_page(&filter, limit, offset).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for control in rows {
-            let unit_status = match &unit {
-                Some(u) => state.store.control_status(control.id, u.id).await?,
-                None => None,
-            };
-            items.push(ControlItem {
+        // Coverage: the page's statuses in one query.
+        let mut statuses = match &unit {
+            Some(u) => {
+                let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+                state.store.control_statuses_in_unit(u.id, &ids).await?
+            }
+            None => std::collections::HashMap::new(),
+        };
+        let items: Vec<ControlItem> = rows
+            .into_iter()
+            .map(|control| ControlItem {
+                unit_status: statuses.remove(&control.id),
                 control,
-                unit_status,
-            });
-        }
+            })
+            .collect();
         Ok(ControlList { items, total })
     })
     .await

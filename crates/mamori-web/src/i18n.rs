@@ -1,7 +1,7 @@
 //! Messages in Japanese (the default) and English, from Fluent files embedded in the binary.
 //!
-//! Every string a user reads comes from `locales/{ja,en}/main.ftl`; a test checks that both
-//! files define the same message ids.
+//! Every string a user reads comes from `locales/{ja,en}/*.ftl` (`main.ftl`, and one file per
+//! area such as `risk.ftl`); a test checks that both languages define the same message ids.
 
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{static_loader, Loader};
@@ -51,13 +51,29 @@ pub fn message_ids(ftl: &str) -> std::collections::BTreeSet<String> {
 mod tests {
     use super::*;
 
-    const JA: &str = include_str!("../locales/ja/main.ftl");
-    const EN: &str = include_str!("../locales/en/main.ftl");
+    /// Every ftl file of a language, concatenated (the loader reads them all).
+    fn ftl(lang: &str) -> String {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(lang);
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .expect("locales")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ftl"))
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).expect("ftl"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 
     #[test]
     fn ja_and_en_define_the_same_messages() {
-        let ja = message_ids(JA);
-        let en = message_ids(EN);
+        let ja = message_ids(&ftl("ja"));
+        let en = message_ids(&ftl("en"));
         let only_ja: Vec<_> = ja.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&ja).collect();
         assert!(
@@ -78,7 +94,7 @@ mod tests {
     fn every_id_used_in_code_and_templates_exists() {
         // Templates: every `c.t("id")` / `c.t1("id", …)`. Rust sources: every string literal
         // shaped like a message id whose prefix is one the files use (`error-…`, `flash-…`).
-        let ja = message_ids(JA);
+        let ja = message_ids(&ftl("ja"));
         let prefixes: std::collections::BTreeSet<&str> =
             ja.iter().filter_map(|id| id.split('-').next()).collect();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

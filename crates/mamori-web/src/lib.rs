@@ -12,6 +12,10 @@ pub mod api;
 pub mod api_assets;
 // Catalogue
 pub mod api_catalogue;
+// Risk register
+pub mod api_risks;
+// Coverage
+pub mod api_coverage;
 pub mod api_policy;
 // Training
 pub mod api_training;

@@ -73,8 +73,12 @@ const IMPORTERS: Access = Access::AnyOf(&[
     P::AssetsEdit,
     // Training
     P::TrainingManage,
+    // Risk register
+    P::RisksEdit,
     // Catalogue
     P::CatalogueManage,
+    // Coverage
+    P::ControlsUpdate,
 ]);
 // Catalogue: the catalogues are the organisation's; statuses concern units.
 const CATALOGUE_MANAGERS: Access = Access::Permission(P::CatalogueManage);
@@ -84,6 +88,12 @@ const STATUS_UPDATERS: Access = Access::Permission(P::ControlsUpdate);
 // either permission.
 const TRAINING_READERS: Access = Access::AnyOf(&[P::TrainingManage, P::PeopleRead]);
 const TRAINING_MANAGERS: Access = Access::Permission(P::TrainingManage);
+
+// Risk register: readers of a unit's assets, and those who record its risks; the CISO decides
+// acceptances. Handlers narrow every decision to the risk's unit.
+const RISK_READERS: Access = Access::AnyOf(&[P::AssetsRead, P::RisksEdit]);
+const RISK_EDITORS: Access = Access::Permission(P::RisksEdit);
+const RISK_APPROVERS: Access = Access::Permission(P::RiskAccept);
 
 /// Drafting, submitting and publishing policy documents.
 const POLICY_EDITORS: Access = Access::Permission(P::PolicyEdit);
@@ -95,6 +105,32 @@ const ACK_FOLLOWERS: Access = Access::AnyOf(&[P::PolicyEdit, P::PeopleRead]);
 /// The table.
 pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/healthz", Public),
+    // Risk register
+    r("GET", "/risks", RISK_READERS),
+    r("GET", "/risks.csv", RISK_READERS),
+    r("GET", "/risks.xlsx", RISK_READERS),
+    r("GET", "/risks/heatmap", RISK_READERS),
+    r("GET", "/risks/new", RISK_EDITORS),
+    r("POST", "/risks", RISK_EDITORS),
+    r("GET", "/risks/{risk}", RISK_READERS),
+    r("GET", "/risks/{risk}/edit", RISK_EDITORS),
+    r("POST", "/risks/{risk}", RISK_EDITORS),
+    r("POST", "/risks/{risk}/acceptance", RISK_EDITORS),
+    r("POST", "/risks/{risk}/acceptance/decision", RISK_APPROVERS),
+    r("POST", "/risks/{risk}/review", RISK_EDITORS),
+    r("GET", "/api/v1/risks", RISK_READERS),
+    r("POST", "/api/v1/risks", RISK_EDITORS),
+    r("GET", "/api/v1/risks/heatmap", RISK_READERS),
+    r("GET", "/api/v1/risks/{risk}", RISK_READERS),
+    r("PUT", "/api/v1/risks/{risk}", RISK_EDITORS),
+    r("POST", "/api/v1/risks/{risk}/acceptance", RISK_EDITORS),
+    r(
+        "POST",
+        "/api/v1/risks/{risk}/acceptance/decision",
+        RISK_APPROVERS,
+    ),
+    r("POST", "/api/v1/risks/{risk}/review", RISK_EDITORS),
+    r("POST", "/api/v1/risks/{risk}/review-reasons", RISK_EDITORS),
     r("GET", "/static/{file}", Public),
     r("GET", "/login", Public),
     r("POST", "/login", Public),
@@ -285,6 +321,12 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     r("GET", "/api/v1/threats", LoggedIn),
     r("GET", "/api/v1/controls", LoggedIn),
+    // Coverage: for status readers; counts are narrowed per unit by the handlers.
+    r("GET", "/coverage", STATUS_READERS),
+    r("GET", "/coverage/control-status.xlsx", STATUS_READERS),
+    r("GET", "/coverage/control-status.csv", STATUS_READERS),
+    r("GET", "/coverage/{anchor}", STATUS_READERS),
+    r("GET", "/api/v1/coverage", STATUS_READERS),
     r("GET", "/admin/audit", Access::Permission(P::AuditRead)),
     r("GET", "/admin/audit.csv", Access::Permission(P::AuditRead)),
     r("GET", "/assets", ASSET_READERS),
@@ -452,6 +494,51 @@ pub fn router(state: AppState) -> Router {
         .saturating_add(64 * 1024);
     Router::new()
         .route("/healthz", get(pages::health))
+        // Risk register
+        .route("/risks", get(pages::risks::list).post(pages::risks::create))
+        .route("/risks.csv", get(pages::risks::list_csv))
+        .route("/risks.xlsx", get(pages::risks::list_xlsx))
+        .route("/risks/heatmap", get(pages::risks::heat_map))
+        .route("/risks/new", get(pages::risks::new_form))
+        .route(
+            "/risks/{risk}",
+            get(pages::risks::show).post(pages::risks::update),
+        )
+        .route("/risks/{risk}/edit", get(pages::risks::edit_form))
+        .route(
+            "/risks/{risk}/acceptance",
+            post(pages::risks::request_acceptance),
+        )
+        .route(
+            "/risks/{risk}/acceptance/decision",
+            post(pages::risks::decide_acceptance),
+        )
+        .route("/risks/{risk}/review", post(pages::risks::review))
+        .route(
+            "/api/v1/risks",
+            get(crate::api_risks::list).post(crate::api_risks::create),
+        )
+        .route("/api/v1/risks/heatmap", get(crate::api_risks::heat_map))
+        .route(
+            "/api/v1/risks/{risk}",
+            get(crate::api_risks::get).put(crate::api_risks::update),
+        )
+        .route(
+            "/api/v1/risks/{risk}/acceptance",
+            post(crate::api_risks::request_acceptance),
+        )
+        .route(
+            "/api/v1/risks/{risk}/acceptance/decision",
+            post(crate::api_risks::decide_acceptance),
+        )
+        .route(
+            "/api/v1/risks/{risk}/review",
+            post(crate::api_risks::review),
+        )
+        .route(
+            "/api/v1/risks/{risk}/review-reasons",
+            post(crate::api_risks::raise_review),
+        )
         .route("/static/{file}", get(pages::static_file))
         .route("/login", get(pages::login::form).post(pages::login::submit))
         .route(
@@ -641,6 +728,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/threats", get(crate::api_catalogue::list_threats))
         .route("/api/v1/controls", get(crate::api_catalogue::list_controls))
+        // Coverage
+        .route("/coverage", get(pages::coverage::index))
+        .route(
+            "/coverage/control-status.xlsx",
+            get(pages::coverage::export_xlsx),
+        )
+        .route(
+            "/coverage/control-status.csv",
+            get(pages::coverage::export_csv),
+        )
+        .route("/coverage/{anchor}", get(pages::coverage::clause))
+        .route("/api/v1/coverage", get(crate::api_coverage::coverage))
         .route("/admin/audit", get(pages::audit::list))
         .route("/admin/audit.csv", get(pages::audit::export_csv))
         .route(

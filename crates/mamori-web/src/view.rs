@@ -310,8 +310,23 @@ impl Ctx {
                 items: vec![
                     item("nav-threats", "/threats"),
                     item("nav-controls", "/controls"),
+                    // Risk register
+                    NavItem {
+                        current: self.path == "/risks" || self.path.starts_with("/risks/R"),
+                        ..item("nav-risk-register", "/risks")
+                    },
+                    item("nav-risk-heatmap", "/risks/heatmap"),
                 ],
             });
+            // Coverage: for those who read statuses.
+            if can(Permission::PeopleRead)
+                || can(Permission::AssetsRead)
+                || can(Permission::ControlsUpdate)
+            {
+                if let Some(group) = nav.last_mut() {
+                    group.items.push(item("coverage-nav", "/coverage"));
+                }
+            }
             for soon in [
                 "nav-evaluation",
                 "nav-incidents",

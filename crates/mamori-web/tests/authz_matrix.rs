@@ -39,6 +39,8 @@ fn role_permissions(role: &str) -> &'static [&'static str] {
             // Catalogue
             "catalogue.manage",
             "controls.update",
+            // Risk register
+            "risks.edit",
         ],
         "unit_officer" | "system_manager" => &[
             "units.read",
@@ -48,6 +50,8 @@ fn role_permissions(role: &str) -> &'static [&'static str] {
             "incident.report",
             // Catalogue
             "controls.update",
+            // Risk register
+            "risks.edit",
         ],
         "unit_manager" => &[
             "units.read",
@@ -59,6 +63,8 @@ fn role_permissions(role: &str) -> &'static [&'static str] {
             "incident.report",
             // Catalogue
             "controls.update",
+            // Risk register
+            "risks.edit",
         ],
         "system_staff" => &["units.read", "assets.read", "incident.report"],
         "csirt" => &[
@@ -131,6 +137,10 @@ const IMPORTERS: &[&str] = &[
     "training.manage",
     // Catalogue
     "catalogue.manage",
+    // Coverage
+    "controls.update",
+    // Risk register
+    "risks.edit",
 ];
 
 fn rule(method: &str, path: &str) -> Option<Rule> {
@@ -316,6 +326,47 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
             | "/controls/{control}/units/{unit}/verify"
             | "/controls/{control}/units/{unit}/evidence",
         ) => OnTarget(&["controls.update"]),
+        // Coverage: status readers in some scope; the counts are narrowed to their units.
+        (
+            "GET",
+            "/coverage"
+            | "/coverage/control-status.xlsx"
+            | "/coverage/control-status.csv"
+            | "/coverage/{anchor}"
+            | "/api/v1/coverage",
+        ) => AnywhereAny(&["people.read", "assets.read", "controls.update"]),
+        // Risk register: read with assets.read or risks.edit on the risk's unit, changed with
+        // risks.edit there; acceptances are decided by risk.accept (organisation-wide).
+        (
+            "GET",
+            "/risks"
+            | "/risks.csv"
+            | "/risks.xlsx"
+            | "/risks/heatmap"
+            | "/api/v1/risks"
+            | "/api/v1/risks/heatmap",
+        ) => AnywhereAny(&["assets.read", "risks.edit"]),
+        ("GET", "/risks/new") => Anywhere("risks.edit"),
+        ("GET", "/risks/{risk}" | "/api/v1/risks/{risk}") => {
+            OnTargetAny(&["assets.read", "risks.edit"])
+        }
+        ("GET", "/risks/{risk}/edit")
+        | (
+            "POST",
+            "/risks"
+            | "/risks/{risk}"
+            | "/risks/{risk}/acceptance"
+            | "/risks/{risk}/review"
+            | "/api/v1/risks"
+            | "/api/v1/risks/{risk}/acceptance"
+            | "/api/v1/risks/{risk}/review"
+            | "/api/v1/risks/{risk}/review-reasons",
+        )
+        | ("PUT", "/api/v1/risks/{risk}") => OnTarget(&["risks.edit"]),
+        (
+            "POST",
+            "/risks/{risk}/acceptance/decision" | "/api/v1/risks/{risk}/acceptance/decision",
+        ) => OrgWide("risk.accept"),
         _ => return None,
     })
 }
@@ -667,6 +718,15 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             path = path.replace("{evidence}", &e.id.to_string());
                         }
                     }
+                    // Risk register: a fresh risk of the target unit for each request (a pending
+                    // acceptance, requested by someone else, for the decisions).
+                    if route.path.contains("{risk}") {
+                        let code =
+                            risk_for(&app, &unit.code, route.path.ends_with("/decision")).await;
+                        path = path.replace("{risk}", &code);
+                    }
+                    // Coverage: a clause of the seeded basic policy.
+                    path = path.replace("{anchor}", "6(4)");
                     // Training: a different past date for every completion, so each is a change.
                     let training_day = (time::macros::date!(2000 - 01 - 01)
                         + time::Duration::days(counter as i64))
@@ -705,6 +765,23 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                             }),
                             "/api/v1/training-records" => serde_json::json!({
                                 "staff_id": person.staff_id, "course": "security-annual", "completed_on": training_day
+                            }),
+                            // Risk register
+                            "/api/v1/risks" | "/api/v1/risks/{risk}" => serde_json::json!({
+                                "title": format!("API リスク{counter}"), "unit": unit.code, "threat": "T1-01",
+                                "asset_group": "窓口端末一式", "likelihood": 1, "impact": 1
+                            }),
+                            "/api/v1/risks/{risk}/acceptance" => {
+                                serde_json::json!({"note": "許容"})
+                            }
+                            "/api/v1/risks/{risk}/acceptance/decision" => {
+                                serde_json::json!({"approve": true, "note": "承認"})
+                            }
+                            "/api/v1/risks/{risk}/review" => {
+                                serde_json::json!({"next_review_on": "2099-01-01"})
+                            }
+                            "/api/v1/risks/{risk}/review-reasons" => serde_json::json!({
+                                "kind": "incident", "reference": format!("INC-{counter}"), "reason": "感染"
                             }),
                             "/api/v1/people/{staff_id}" => serde_json::json!({
                                 "staff_id": person.staff_id, "name": format!("改名{counter}"), "unit": person.unit, "category": "regular"
@@ -850,6 +927,23 @@ async fn every_route_for_every_role_on_own_and_other_units() {
                                 ("status", "partial".into()),
                                 ("note", format!("メモ{counter}")),
                             ],
+                            // Risk register
+                            "/risks" | "/risks/{risk}" => vec![
+                                ("title", format!("リスク{counter}")),
+                                ("unit", unit.code.clone()),
+                                ("threat", "T1-01".into()),
+                                ("asset_group", "窓口端末一式".into()),
+                                ("likelihood", "1".into()),
+                                ("impact", "1".into()),
+                                ("action", "save".into()),
+                            ],
+                            "/risks/{risk}/acceptance" => vec![("note", "許容".into())],
+                            "/risks/{risk}/acceptance/decision" => {
+                                vec![("decision", "approve".into()), ("note", "承認".into())]
+                            }
+                            "/risks/{risk}/review" => {
+                                vec![("next_review_on", "2099-01-01".into())]
+                            }
                             "/admin/settings" => vec![
                                 ("name", "桑名・員弁広域連合".into()),
                                 ("date_style", "wareki".into()),
@@ -1076,4 +1170,36 @@ async fn policy_version_for(app: &TestApp, code: &str, method: &str, path: &str)
         .expect("q")
         .expect("version")
         .number
+}
+
+/// Risk register: a new open risk of `unit` rated 3×3 (high), recorded by the system; with
+/// `pending`, its acceptance requested by the system too (for the CISO's decision).
+async fn risk_for(app: &TestApp, unit: &str, pending: bool) -> String {
+    let rules = mamori_store::RiskRules {
+        scale: mamori_domain::risk::RiskScale::ThreeByThree,
+        threshold: mamori_domain::risk::RiskLevel::Medium,
+        today: time::macros::date!(2026 - 12 - 03),
+    };
+    let draft = mamori_domain::risk::register::RiskDraft {
+        title: "マトリクスのリスク".into(),
+        unit: unit.into(),
+        threat: "T1-01".into(),
+        asset_group: "窓口端末一式".into(),
+        likelihood: 3,
+        impact: 3,
+        ..Default::default()
+    };
+    let mut tx = app.store().begin(Actor::system()).await.expect("b");
+    let risk = Store::create_risk(&mut tx, &draft, &rules)
+        .await
+        .expect("db")
+        .expect("risk");
+    if pending {
+        Store::request_risk_acceptance(&mut tx, &risk.code, "許容", &rules)
+            .await
+            .expect("db")
+            .expect("requested");
+    }
+    tx.commit().await.expect("c");
+    risk.code
 }

@@ -192,6 +192,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             encoding,
             header,
             output,
+            // Coverage
+            unit,
         } => {
             let store = open_migrated(&cli).await?;
             crate::transfer::export(
@@ -201,6 +203,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 *encoding,
                 *header,
                 output.as_deref(),
+                // Coverage
+                unit.as_deref(),
             )
             .await
         }

@@ -91,6 +91,10 @@ pub enum Command {
         /// Write to this file instead of stdout.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
+        // Coverage
+        /// control-status only: this unit (code) and the units beneath it.
+        #[arg(long)]
+        unit: Option<String>,
     },
     /// Write realistic sample data (units.csv, people.csv, assets.csv, asset-relations.csv)
     /// into DIR, the same for the same seed. Import them in that order.

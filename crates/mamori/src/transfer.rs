@@ -19,6 +19,8 @@ use mamori_domain::interchange::units::{UnitRecord, Units};
 use mamori_domain::interchange::training_records::TrainingRecords;
 // Catalogue
 use mamori_domain::interchange::catalogue::{ControlRecord, Controls, Threats};
+// Coverage
+use mamori_domain::interchange::control_status::{ControlStatusRecord, ControlStatuses};
 use mamori_domain::interchange::xlsx::{read_any_file, read_xlsx, write_xlsx, ZIP_MAGIC};
 use mamori_domain::interchange::{formula_safe, UTF8_BOM};
 use mamori_store::{Actor, AssetFilter, AssetSort, Store, StoreError};
@@ -50,6 +52,13 @@ pub enum KindArg {
     Threats,
     /// The control catalogue (管理策): an organisation imports its own.
     Controls,
+    // Coverage
+    /// The status of each applicable control per unit (管理策の実施状況).
+    #[value(name = "control-status")]
+    ControlStatus,
+    // Risk register
+    /// The risk register (リスク台帳).
+    Risks,
 }
 
 /// Export formats.
@@ -147,6 +156,10 @@ enum Loaded {
     Training(Parsed<mamori_domain::interchange::training_records::TrainingRecord>),
     // Catalogue
     Controls(Parsed<ControlRecord>),
+    // Coverage
+    ControlStatus(Parsed<ControlStatusRecord>),
+    // Risk register
+    Risks(Parsed<mamori_domain::interchange::risks::RiskRecord>),
 }
 
 impl Loaded {
@@ -160,6 +173,10 @@ impl Loaded {
             Loaded::Training(r) => r.len(),
             // Catalogue
             Loaded::Controls(r) => r.len(),
+            // Coverage
+            Loaded::ControlStatus(r) => r.len(),
+            // Risk register
+            Loaded::Risks(r) => r.len(),
         }
     }
 }
@@ -182,6 +199,13 @@ fn load(kind: KindArg, file: &Path) -> Result<std::result::Result<(Loaded, Table
         KindArg::Controls => {
             read_records::<Controls>(&bytes).map(|(r, t)| (Loaded::Controls(r), t))
         }
+        // Coverage
+        KindArg::ControlStatus => {
+            read_records::<ControlStatuses>(&bytes).map(|(r, t)| (Loaded::ControlStatus(r), t))
+        }
+        // Risk register
+        KindArg::Risks => read_records::<mamori_domain::interchange::risks::Risks>(&bytes)
+            .map(|(r, t)| (Loaded::Risks(r), t)),
         KindArg::Acknowledgements | KindArg::Threats => {
             bail!("{}", say("cli-import-export-only"))
         }
@@ -245,6 +269,23 @@ pub async fn import(store: &Store, kind: KindArg, file: &Path, dry_run: bool) ->
             let anchors = store.basic_policy_anchors().await?;
             let bar = progress(applying);
             let outcome = Store::import_controls(&mut tx, records, column, anchors.as_ref()).await;
+            bar.finish_and_clear();
+            outcome?
+        }
+        // Coverage: every unit (the CLI acts as the organisation).
+        Loaded::ControlStatus(records) => {
+            let bar = progress(applying);
+            let outcome = Store::import_control_statuses(&mut tx, records, column, None).await;
+            bar.finish_and_clear();
+            outcome?
+        }
+        // Risk register: every unit (the CLI acts as the organisation).
+        Loaded::Risks(records) => {
+            let settings = store.settings().await?;
+            let rules =
+                mamori_store::RiskRules::new(&settings, crate::commands::today_date(store).await?);
+            let bar = progress(applying);
+            let outcome = Store::import_risks(&mut tx, records, column, &rules, None).await;
             bar.finish_and_clear();
             outcome?
         }
@@ -513,7 +554,25 @@ pub async fn export(
     encoding: EncodingArg,
     header: HeaderArg,
     output: Option<&Path>,
+    // Coverage
+    unit: Option<&str>,
 ) -> Result<ExitCode> {
+    // Coverage: `--unit` narrows the control-status export only.
+    let units = match unit {
+        Some(_) if kind != KindArg::ControlStatus => {
+            bail!("{}", say("coverage-cli-unit-only"))
+        }
+        Some(code) => {
+            let Some(u) = store.unit_by_code(code).await? else {
+                bail!(
+                    "{}",
+                    say_args("coverage-cli-unknown-unit", &[("unit", code.to_owned())])
+                )
+            };
+            Some(store.unit_subtrees(&[u.id]).await?)
+        }
+        None => None,
+    };
     // A workbook is binary: it goes to a file, never to a terminal or a pipe by accident.
     let dest = match (format, output) {
         (_, Some(path)) => Dest::File(path),
@@ -612,6 +671,41 @@ pub async fn export(
                         .find(|r| r.code == c.owner_role)
                         .map(|r| r.label_ja.clone());
                     out.push(c.to_record(owner))?;
+                    Ok(())
+                })
+                .await?;
+            finish(out, &bar)
+        }
+        // Coverage
+        KindArg::ControlStatus => {
+            let mut out = Exporter::<ControlStatuses>::new(format, encoding, labels, dest)?;
+            let filter = mamori_store::ControlStatusFilter { units };
+            store
+                .control_statuses_for_each(&filter, |r| {
+                    out.push(r.to_record()?)?;
+                    if out.count().is_multiple_of(256) {
+                        bar.set_position(out.count() as u64);
+                    }
+                    Ok(())
+                })
+                .await?;
+            finish(out, &bar)
+        }
+        // Risk register: open and closed risks, in code order.
+        KindArg::Risks => {
+            let mut out = Exporter::<mamori_domain::interchange::risks::Risks>::new(
+                format, encoding, labels, dest,
+            )?;
+            let filter = mamori_store::RiskFilter {
+                status: Some("all".into()),
+                ..Default::default()
+            };
+            store
+                .risks_for_each(&filter, |r| {
+                    out.push(r.to_record())?;
+                    if out.count().is_multiple_of(256) {
+                        bar.set_position(out.count() as u64);
+                    }
                     Ok(())
                 })
                 .await?;

@@ -1332,3 +1332,158 @@ fn catalogues_export_and_an_own_control_catalogue_imports_all_or_nothing() {
     let (added, updated, _) = summary_counts(&again.stdout);
     assert_eq!((added, updated), (0, 0));
 }
+
+// Coverage
+#[test]
+fn control_status_exports_every_applicable_pair_and_imports_all_or_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let units = dir.path().join("units.csv");
+    std::fs::write(
+        &units,
+        "code,name,parent\r\nsoumu,総務課,secretariat\r\nkaikei,会計課,secretariat\r\n",
+    )
+    .expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "units", &units.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Nothing recorded yet: every unit in scope is listed, 未実施.
+    let all = mamori(dir.path(), &["export", "control-status"]);
+    assert!(all.status.success(), "{}", text(&all.stderr));
+    let csv = text(&all.stdout);
+    assert!(
+        csv.starts_with(
+            "\u{feff}管理策コード,組織コード,実施状況,備考,根拠リンク,次回見直し日,確認者,確認日\r\n"
+        ),
+        "{csv}"
+    );
+    assert!(csv.contains("M1-01,kaikei,未実施,"), "{csv}");
+    assert!(csv.contains("M1-01,assembly,未実施,"), "{csv}");
+
+    // Refused by row and column; nothing written.
+    let bad = dir.path().join("status.csv");
+    std::fs::write(
+        &bad,
+        "control,unit,status,links\r\n\
+         M1-01,soumu,implemented,https://example.jp/a\r\n\
+         NOPE-1,soumu,implemented,\r\n\
+         M1-01,nowhere,implemented,\r\n\
+         M1-02,soumu,maybe,ftp://x\r\n\
+         M1-01,総務課,partial,\r\n",
+    )
+    .expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "control-status", &bad.display().to_string()],
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    for want in ["status.csv:5: status:", "status.csv:5: links:"] {
+        assert!(err.contains(want), "{want} in {err}");
+    }
+    std::fs::write(
+        &bad,
+        "control,unit,status\r\nM1-01,soumu,implemented\r\nNOPE-1,soumu,implemented\r\n\
+         M1-01,nowhere,implemented\r\nM1-01,総務課,partial\r\n",
+    )
+    .expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "control-status", &bad.display().to_string()],
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    for want in [
+        "status.csv:3: control:",
+        "status.csv:4: unit:",
+        "status.csv:5: control:",
+    ] {
+        assert!(err.contains(want), "{want} in {err}");
+    }
+    let soumu = mamori(
+        dir.path(),
+        &[
+            "export",
+            "control-status",
+            "--unit",
+            "soumu",
+            "--header",
+            "codes",
+        ],
+    );
+    assert!(
+        !text(&soumu.stdout).contains("implemented"),
+        "nothing half saved"
+    );
+
+    // Accepted: labels, a unit by name, a 和暦 date.
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "管理策コード,組織コード,実施状況,備考,根拠リンク,次回見直し日\r\n\
+         M1-01,総務課,実施済,\"=済み\",https://example.jp/a; https://example.jp/b,R8.4.1\r\n\
+         M1-02,soumu,未実施,,,\r\n",
+    )
+    .expect("write");
+    let dry = mamori(
+        dir.path(),
+        &[
+            "import",
+            "control-status",
+            &good.display().to_string(),
+            "--dry-run",
+        ],
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    assert_eq!(summary_counts(&dry.stdout), (1, 0, 1));
+    let out = mamori(
+        dir.path(),
+        &["import", "control-status", &good.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = mamori(
+        dir.path(),
+        &[
+            "export",
+            "control-status",
+            "--unit",
+            "soumu",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let items = v["items"].as_array().expect("items");
+    assert!(items.iter().all(|i| i["unit"] == "soumu"));
+    let m101 = items
+        .iter()
+        .find(|i| i["control"] == "M1-01")
+        .expect("M1-01");
+    assert_eq!(m101["status"], "implemented");
+    assert_eq!(m101["note"], "=済み");
+    assert_eq!(m101["review_on"], "2026-04-01");
+    assert_eq!(m101["links"].as_array().map(Vec::len), Some(2));
+    // The CSV is formula-safe, and importing the export changes nothing.
+    let exported = mamori(dir.path(), &["export", "control-status"]);
+    let csv = text(&exported.stdout);
+    assert!(csv.contains("M1-01,soumu,実施済,'=済み,"), "{csv}");
+    let back = dir.path().join("all.csv");
+    std::fs::write(&back, exported.stdout).expect("write");
+    let again = mamori(
+        dir.path(),
+        &["import", "control-status", &back.display().to_string()],
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let (added, updated, _) = summary_counts(&again.stdout);
+    assert_eq!((added, updated), (0, 0));
+    // --unit: unknown units and other kinds are refused.
+    let out = mamori(
+        dir.path(),
+        &["export", "control-status", "--unit", "nowhere"],
+    );
+    assert!(!out.status.success());
+    let out = mamori(dir.path(), &["export", "controls", "--unit", "soumu"]);
+    assert!(!out.status.success());
+}

@@ -873,11 +873,6 @@ ack-nobody = Nobody matches.
 catalogue-export-csv = Export what is shown as CSV
 catalogue-export-xlsx = Export as Excel
 ## Risk
-risk-likelihood-out-of-scale = Likelihood must be 1–{ $max }.
-risk-impact-out-of-scale = Impact must be 1–{ $max }.
-risk-refused-approver-is-requester = Whoever requested the acceptance cannot approve it.
-risk-refused-nothing-to-approve = No acceptance request is waiting for approval.
-risk-refused-already-approved = This acceptance is already approved.
 catalogue-history = History
 catalogue-history-empty = Nothing recorded yet.
 catalogue-history-at = When

@@ -873,11 +873,6 @@ ack-nobody = 該当する人はいません。
 catalogue-export-csv = 表示中の内容を CSV で出力
 catalogue-export-xlsx = Excel で出力
 ## Risk
-risk-likelihood-out-of-scale = 発生可能性は 1〜{ $max } で指定してください。
-risk-impact-out-of-scale = 影響度は 1〜{ $max } で指定してください。
-risk-refused-approver-is-requester = 受容を申請した人は、その受容を承認できません。
-risk-refused-nothing-to-approve = 承認を待っている受容の申請がありません。
-risk-refused-already-approved = この受容はすでに承認されています。
 catalogue-history = 履歴
 catalogue-history-empty = まだ記録はありません。
 catalogue-history-at = 日時

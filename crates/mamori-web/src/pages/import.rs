@@ -58,6 +58,10 @@ impl ImportPage {
             "training-records" => "/training/report",
             // Catalogue
             "controls" => "/controls",
+            // Coverage
+            "control-status" => "/coverage",
+            // Risk register
+            "risks" => "/risks",
             _ => "/assets",
         }
     }
@@ -94,6 +98,10 @@ fn permission_for(kind: &str) -> AppResult<Permission> {
         "training-records" => Ok(Permission::TrainingManage),
         // Catalogue: the organisation's catalogue, organisation-wide.
         "controls" => Ok(Permission::CatalogueManage),
+        // Coverage: for the units where the importer holds `controls.update`.
+        "control-status" => Ok(Permission::ControlsUpdate),
+        // Risk register: for the units where the importer holds `risks.edit`.
+        "risks" => Ok(Permission::RisksEdit),
         _ => Err(AppError::BadRequest("error-bad-request")),
     }
 }
@@ -146,6 +154,10 @@ async fn run(ctx: &Ctx, kind: &str, bytes: &[u8], apply: bool) -> AppResult<Impo
     let allowed: Option<HashSet<UnitId>> = if permission == Permission::AssetsEdit
         // Training
         || permission == Permission::TrainingManage
+        // Coverage
+        || permission == Permission::ControlsUpdate
+        // Risk register
+        || permission == Permission::RisksEdit
     {
         p.require(permission, &Target::Anywhere)?;
         match p.grants.unit_roots(permission) {
@@ -209,6 +221,27 @@ async fn run(ctx: &Ctx, kind: &str, bytes: &[u8], apply: bool) -> AppResult<Impo
                 bytes,
                 |r, t| async move {
                     Store::import_controls(tx_ref, &r, |c| t.column_name(c), anchors.as_ref()).await
+                },
+            )
+            .await?
+        }
+        // Coverage
+        "control-status" => {
+            with_records::<mamori_domain::interchange::control_status::ControlStatuses, _, _>(
+                bytes,
+                |r, t| async move {
+                    Store::import_control_statuses(tx_ref, &r, |c| t.column_name(c), allowed).await
+                },
+            )
+            .await?
+        }
+        // Risk register
+        "risks" => {
+            let rules = crate::pages::risks::rules(ctx);
+            with_records::<mamori_domain::interchange::risks::Risks, _, _>(
+                bytes,
+                |r, t| async move {
+                    Store::import_risks(tx_ref, &r, |c| t.column_name(c), &rules, allowed).await
                 },
             )
             .await?

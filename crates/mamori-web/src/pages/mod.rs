@@ -7,11 +7,15 @@ pub mod assets;
 pub mod audit;
 // Catalogue
 pub mod catalogue;
+// Coverage
 pub mod classification;
+pub mod coverage;
 pub mod import;
 pub mod login;
 pub mod people;
 pub mod policy;
+// Risk register
+pub mod risks;
 pub mod settings;
 // Training
 pub mod training;
@@ -112,6 +116,25 @@ pub async fn home(ctx: Ctx) -> AppResult<Response> {
         training,
     };
     Ok(ctx.page(&page))
+}
+
+/// The units on which the principal holds any of `perms`, with the units beneath them
+/// (`None`: every unit, from an organisation-wide grant).
+pub(crate) async fn units_with_any(
+    ctx: &Ctx,
+    p: &crate::session::Principal,
+    perms: &[mamori_domain::permission::Permission],
+) -> AppResult<Option<Vec<mamori_domain::UnitId>>> {
+    let mut roots = Vec::new();
+    for perm in perms {
+        match p.grants.unit_roots(*perm) {
+            None => return Ok(None),
+            Some(r) => roots.extend(r),
+        }
+    }
+    roots.sort();
+    roots.dedup();
+    Ok(Some(ctx.state.store.unit_subtrees(&roots).await?))
 }
 
 /// Only local paths are followed after login (no open redirect).

@@ -119,6 +119,26 @@ pub async fn submit(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
         mfa_required_roles,
         session_idle_minutes,
         session_absolute_hours,
+        // Risk register
+        // Absent (an older form or a script): kept as it is.
+        risk_scale: match mamori_domain::risk::RiskScale::from_code(&get("risk_scale")) {
+            Some(scale) => scale,
+            None if get("risk_scale").is_empty() => before.risk_scale,
+            None => {
+                errors.add(ctx.lang, "risk_scale", "error-bad-request");
+                before.risk_scale
+            }
+        },
+        risk_acceptance_threshold: match mamori_domain::risk::RiskLevel::from_code(&get(
+            "risk_acceptance_threshold",
+        )) {
+            Some(level) => level,
+            None if get("risk_acceptance_threshold").is_empty() => before.risk_acceptance_threshold,
+            None => {
+                errors.add(ctx.lang, "risk_acceptance_threshold", "error-bad-request");
+                before.risk_acceptance_threshold
+            }
+        },
     };
     if let Err(problems) = after.validate() {
         for pr in problems {
@@ -132,7 +152,15 @@ pub async fn submit(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
         return Ok(ctx.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
-    Store::save_settings(&mut tx, &before, &after).await?;
+    if let Err(e) = Store::save_settings(&mut tx, &before, &after).await {
+        // Risk register: the scale is locked while risks are recorded.
+        if let mamori_store::StoreError::Rule(id @ "risk-error-scale-locked") = e {
+            drop(tx);
+            let page = page(&ctx, after, FormErrors::one(ctx.lang, "risk_scale", id)).await?;
+            return Ok(ctx.page_with_status(StatusCode::CONFLICT, &page));
+        }
+        return Err(e.into());
+    }
     ctx.state.commit(tx).await?;
     ctx.state.invalidate_settings();
     Ok(ctx.redirect_flash("/admin/settings", "flash-saved"))
