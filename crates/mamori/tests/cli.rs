@@ -1487,3 +1487,103 @@ fn control_status_exports_every_applicable_pair_and_imports_all_or_nothing() {
     let out = mamori(dir.path(), &["export", "controls", "--unit", "soumu"]);
     assert!(!out.status.success());
 }
+
+// Risk register
+#[test]
+fn risks_import_from_cp932_all_or_nothing_and_export_round_trips() {
+    let dir = tempfile::tempdir().expect("dir");
+    let assets = dir.path().join("assets.csv");
+    std::fs::write(
+        &assets,
+        "資産ID,名称,種別,所管組織,機密性,完全性,可用性,個人情報\r\n\
+         1,財務会計システム,system,secretariat,3B,2,2,無\r\n\
+         2,住民情報システム,system,secretariat,2,1,1,有\r\n",
+    )
+    .expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "assets", &assets.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // A CP932 file (as Excel writes it) with bad rows: each is named, nothing is written.
+    let risks = dir.path().join("risks.csv");
+    let bad = "リスクコード,名称,所管組織,脅威コード,対象資産,管理策,発生可能性,影響度,対応,次回見直し日\r\n\
+               R-0001,ランサムウェアで停止,事務局,T1-01,1,M6-04,２,３,低減,R9.3.31\r\n\
+               R-0002,誤送信,事務局,T2-01,2,,1,1,低減,\r\n\
+               R-0003,不明な脅威,事務局,T9-09,1,,1,3,低減,\r\n\
+               R-0004,受容,事務局,T1-01,1,,3,3,受容,\r\n\
+               R-0005,尺度外,事務局,T1-01,1,,4,3,低減,\r\n";
+    let cp932 = mamori_domain::interchange::kind::to_cp932(bad).expect("cp932");
+    std::fs::write(&risks, &cp932).expect("write");
+    let out = mamori(
+        dir.path(),
+        &["import", "risks", &risks.display().to_string()],
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    for want in [
+        "risks.csv:3: 影響度の理由:",
+        "risks.csv:4: 脅威コード:",
+        "risks.csv:5: 対応:",
+        "risks.csv:6: 発生可能性:",
+    ] {
+        assert!(err.contains(want), "{want} in {err}");
+    }
+    let empty = mamori(dir.path(), &["export", "risks", "--header", "codes"]);
+    assert_eq!(
+        text(&empty.stdout).lines().count(),
+        1,
+        "nothing half-saved: only the header"
+    );
+
+    // The good rows; the personal data of asset 2 makes its suggested impact 2, hence a reason.
+    let good = "リスクコード,名称,所管組織,脅威コード,対象資産,管理策,発生可能性,影響度,影響度の理由,対応,次回見直し日\r\n\
+                R-0001,ランサムウェアで停止,事務局,T1-01,1,M6-04；M6-05,２,３,,低減,R9.3.31\r\n\
+                R-0002,誤送信,事務局,T2-01,2,,1,1,誤送信しても影響は窓口1件に限られる,低減,\r\n";
+    let cp932 = mamori_domain::interchange::kind::to_cp932(good).expect("cp932");
+    std::fs::write(&risks, &cp932).expect("write");
+    let dry = mamori(
+        dir.path(),
+        &["import", "risks", &risks.display().to_string(), "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    assert_eq!(summary_counts(&dry.stdout), (2, 0, 0));
+    let out = mamori(
+        dir.path(),
+        &["import", "risks", &risks.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = mamori(dir.path(), &["export", "risks", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let first = &value["items"][0];
+    assert_eq!(first["code"], "R-0001");
+    assert_eq!(first["unit"], "secretariat");
+    assert_eq!(first["level"], "high");
+    assert_eq!(first["controls"], serde_json::json!(["M6-04", "M6-05"]));
+    assert_eq!(first["review_on"], "2027-03-31", "R9.3.31");
+
+    // CSV and XLSX exports import back without a change.
+    let csv = dir.path().join("back.csv");
+    let xlsx = dir.path().join("back.xlsx");
+    for (file, format) in [(&csv, "csv"), (&xlsx, "xlsx")] {
+        let out = mamori(
+            dir.path(),
+            &[
+                "export",
+                "risks",
+                "--format",
+                format,
+                "-o",
+                &file.display().to_string(),
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let again = mamori(
+            dir.path(),
+            &["import", "risks", &file.display().to_string()],
+        );
+        assert!(again.status.success(), "{}", text(&again.stderr));
+        assert_eq!(summary_counts(&again.stdout), (0, 0, 2), "{format}");
+    }
+}

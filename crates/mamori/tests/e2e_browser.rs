@@ -745,7 +745,8 @@ async fn walkthrough(b: Browser, one_time_password: String, addr: String, data_d
     b.assert_path("/login", "step 9 (`/` after logout)").await;
 
     asset_register_walk(&b, &data_dir).await;
-    policy_walk(&b, &data_dir).await;
+    let ciso_secret = policy_walk(&b, &data_dir).await;
+    risk_walk(&b, &data_dir, &ciso_secret).await;
 }
 
 /// Enrols the logged-in account in MFA on `/account/mfa` and returns the TOTP secret.
@@ -847,7 +848,7 @@ async fn logout(b: &Browser) {
 /// with its 改版履歴 in 和暦; the 統括情報セキュリティ責任者 drafts 第2版 and submits it; the
 /// CISO approves and publishes it; a 会計年度任用職員 sees the banner, reads and acknowledges
 /// it; the completion page moves from 0/N to 1/N.
-async fn policy_walk(b: &Browser, data_dir: &Path) {
+async fn policy_walk(b: &Browser, data_dir: &Path) -> String {
     // 14. The public basic policy, without login.
     logout(b).await;
     b.goto("/public/policy").await;
@@ -1001,6 +1002,129 @@ async fn policy_walk(b: &Browser, data_dir: &Path) {
     assert!(
         history.contains("初版") && history.contains("第2版"),
         "step 19: 改版履歴 of both editions: {history}"
+    );
+    ciso_secret
+}
+
+/// "Done when" of the risk register: the 情報セキュリティ管理者 records a risk for the
+/// 財務会計システム against ransomware (T1) from the asset's page, sees the impact suggested
+/// from its class, links the controls that reduce it and requests acceptance of the residual
+/// risk; the CISO approves it; the heat map shows it; reclassifying the system marks the risk
+/// for review.
+async fn risk_walk(b: &Browser, data_dir: &Path, ciso_secret: &str) {
+    // 20. The system is in the register (from the command line, as a file would bring it).
+    let assets = data_dir.join("assets-zaimu.csv");
+    std::fs::write(
+        &assets,
+        "資産ID,名称,種別,所管組織,機密性,完全性,可用性\r\n\
+         500,財務会計システム,情報システム,general-affairs,3B,2,2\r\n",
+    )
+    .expect("write");
+    run_cli(
+        data_dir,
+        &["import", "assets", &assets.display().to_string()],
+        "",
+        "step 20",
+    );
+    login(b, "manager", None, "step 20").await;
+    b.goto("/assets/500").await;
+    b.click_and_wait(r#"a[href="/risks/new?asset=500"]"#).await;
+    let form = b.body_text().await;
+    assert!(
+        form.contains("対象資産の分類から推奨される影響度") && form.contains("3 甚大"),
+        "step 20: the impact suggested by 3B; page text:\n{form}"
+    );
+    assert_eq!(b.value("#impact").await, "3", "step 20: already chosen");
+
+    // 21. The risk, with the controls that reduce it and a lower residual likelihood.
+    b.fill("#title", "ランサムウェアで財務会計システムが止まる")
+        .await;
+    b.select("#threat", "T1-01").await;
+    b.fill("#weakness", "バックアップが同じネットワーク上にある")
+        .await;
+    b.select("#likelihood", "2").await;
+    b.select("#residual_likelihood", "1").await;
+    b.js(
+        "document.querySelectorAll('#controls details').forEach(d => d.open = true); return null;",
+    )
+    .await;
+    b.find(r#"input[name="control"][value="M6-04"]"#)
+        .await
+        .click()
+        .await
+        .expect("choose M6-04");
+    b.find(r#"input[name="control"][value="M6-05"]"#)
+        .await
+        .click()
+        .await
+        .expect("choose M6-05");
+    b.click_and_wait(r#"button[name="action"][value="save"]"#)
+        .await;
+    b.assert_path("/risks/R-0001", "step 21 (saved)").await;
+    let page = b.body_text().await;
+    assert!(
+        page.contains("M6-04") && page.contains("M6-05") && page.contains("財務会計システム"),
+        "step 21: the risk names its asset and controls; page text:\n{page}"
+    );
+    b.fill("#request-note", "残留リスクはサイバー保険で補う")
+        .await;
+    b.click_and_wait(r#"form[action="/risks/R-0001/acceptance"] button[type=submit]"#)
+        .await;
+    assert!(
+        b.body_text().await.contains("承認待ち"),
+        "step 21: acceptance requested"
+    );
+    logout(b).await;
+
+    // 22. The CISO approves; the heat map counts the risk, inherent beside residual.
+    // (A second factor code is good once: wait for the next time step.)
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    tokio::time::sleep(Duration::from_secs(31 - now % 30)).await;
+    login(b, "ciso", Some(ciso_secret), "step 22").await;
+    b.goto("/risks/R-0001").await;
+    b.fill("#decision-note", "年度内に再評価すること").await;
+    b.click_and_wait(r#"button[name="decision"][value="approve"]"#)
+        .await;
+    assert!(b.body_text().await.contains("承認済"), "step 22: approved");
+    b.goto("/risks/heatmap").await;
+    let cell = r#"#heatmap-inherent a[href="/risks?l=2&i=3"]"#;
+    assert_eq!(
+        b.attr(cell, "aria-label").await.as_deref(),
+        Some("発生可能性 2 ときどき・影響度 3 甚大: 1 件（高）"),
+        "step 22: the inherent cell names its count and level"
+    );
+    b.click_and_wait(cell).await;
+    assert!(
+        b.text("table").await.contains("R-0001"),
+        "step 22: the cell lists its risk"
+    );
+
+    // 23. Reclassifying the system (a corrected register) marks the risk for review.
+    std::fs::write(
+        &assets,
+        "資産ID,名称,種別,所管組織,機密性,完全性,可用性\r\n\
+         500,財務会計システム,情報システム,general-affairs,3A,2,2\r\n",
+    )
+    .expect("write");
+    run_cli(
+        data_dir,
+        &["import", "assets", &assets.display().to_string()],
+        "",
+        "step 23",
+    );
+    b.goto("/risks?due=1").await;
+    assert!(
+        b.text("table").await.contains("R-0001"),
+        "step 23: due for review"
+    );
+    b.goto("/risks/R-0001").await;
+    let page = b.body_text().await;
+    assert!(
+        page.contains("見直しが必要です") && page.contains("3B/2/2 → 3A/2/2"),
+        "step 23: the reason is shown; page text:\n{page}"
     );
 }
 

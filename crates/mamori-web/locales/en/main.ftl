@@ -492,7 +492,7 @@ cli-import-committing = Writing…
 cli-export-running = Exporting
 cli-export-xlsx-writing = Writing the workbook…
 cli-export-xlsx-needs-output = XLSX needs an output file: give one with -o (a workbook is never written to a terminal or standard output).
-cli-sample-done = Sample data written to { $dir }: { $units } units, { $people } people, { $assets } assets, { $relations } asset relations. Import units.csv, people.csv, assets.csv and asset-relations.csv in that order.
+cli-sample-done = Sample data written to { $dir }: { $units } units, { $people } people, { $assets } assets, { $relations } asset relations, { $controls } controls beyond the seeded ones, { $statuses } control statuses, { $risks } risks. Import units.csv, people.csv, assets.csv, asset-relations.csv, controls.csv, control-status.csv and risks.csv in that order.
 ## Transfers, leavers and accounts
 nav-leavers = Leavers to hand over
 nav-issue = Issue accounts

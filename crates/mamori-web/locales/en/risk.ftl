@@ -166,3 +166,5 @@ settings-risk-scale-3 = 3×3 (rare, occasional, frequent / minor, serious, sever
 settings-risk-scale-5 = 5×5
 settings-risk-threshold = Residual level whose acceptance needs the CISO's approval
 settings-risk-threshold-hint = Accepting a residual risk at or above this level needs the CISO's approval (default: medium).
+risk-asset-open-risks = Open risks naming this asset: { $count }
+risk-new-for-asset = Record a risk for this asset

@@ -492,7 +492,7 @@ cli-import-committing = 書き込んでいます…
 cli-export-running = 出力しています
 cli-export-xlsx-writing = Excel ブックを作成しています…
 cli-export-xlsx-needs-output = XLSX は -o で出力先のファイルを指定してください（Excel ブックは端末や標準出力には書き出しません）。
-cli-sample-done = { $dir } にサンプルデータを書き出しました: 組織 { $units } 件、職員等 { $people } 件、情報資産 { $assets } 件、資産の関係 { $relations } 件。units.csv、people.csv、assets.csv、asset-relations.csv の順に取り込んでください。
+cli-sample-done = { $dir } にサンプルデータを書き出しました: 組織 { $units } 件、職員等 { $people } 件、情報資産 { $assets } 件、資産の関係 { $relations } 件、管理策（初期登録分以外） { $controls } 件、管理策の実施状況 { $statuses } 件、リスク { $risks } 件。units.csv、people.csv、assets.csv、asset-relations.csv、controls.csv、control-status.csv、risks.csv の順に取り込んでください。
 ## 異動・離任とアカウント交付
 nav-leavers = 離任者の引継ぎ
 nav-issue = アカウントの一括交付

@@ -166,3 +166,5 @@ settings-risk-scale-3 = 3×3（まれ・ときどき・頻繁／軽微・重大�
 settings-risk-scale-5 = 5×5
 settings-risk-threshold = 受容に CISO の承認が必要になる残留リスクレベル
 settings-risk-threshold-hint = このレベル以上の残留リスクを受容するには CISO の承認が必要です（既定: 中）。
+risk-asset-open-risks = この資産を対象とする対応中のリスク: { $count } 件
+risk-new-for-asset = この資産のリスクを登録

@@ -324,6 +324,10 @@ struct AssetPage {
     errors: FormErrors,
     overdue: bool,
     max_upload: String,
+    /// Risk register: the open risks naming the asset (`None`: the reader may not see risks).
+    risk_count: Option<i64>,
+    /// Risk register: the reader may record a risk for the asset's unit.
+    can_record_risk: bool,
 }
 
 impl AssetPage {
@@ -382,8 +386,31 @@ async fn asset_page(ctx: &Ctx, id: i64, errors: FormErrors) -> AppResult<AssetPa
         })
         .collect();
     let today = ctx.today().to_string();
+    // Risk register
+    let target = Target::Unit { lineage: &lineage };
+    let risk_count = if crate::pages::risks::RISK_READ
+        .iter()
+        .any(|perm| p.can(*perm, &target))
+    {
+        let filter = mamori_store::RiskFilter {
+            asset: Some(asset.id.0),
+            ..Default::default()
+        };
+        Some(
+            ctx.state
+                .store
+                .risks_page(&filter, mamori_store::RiskSort::Code, 1, 0)
+                .await?
+                .1,
+        )
+    } else {
+        None
+    };
+    let can_record_risk = p.can(Permission::RisksEdit, &target) && asset.status != "disposed";
     Ok(AssetPage {
         c: ctx.chrome(),
+        risk_count,
+        can_record_risk,
         overdue: asset.status != "disposed"
             && asset
                 .review_on
