@@ -833,9 +833,7 @@ impl Store {
         draft: &RiskDraft,
         rules: &RiskRules,
     ) -> Result<RiskOutcome> {
-        let before = Self::risk_in_tx(tx, code)
-            .await?
-            .ok_or(StoreError::Missing("risk"))?;
+        let before = existing(tx, code).await?;
         let mut refs = RiskRefs::load(tx).await?;
         Self::write_risk(tx, &mut refs, Some(before), draft, rules, WriteMode::Plain).await
     }
@@ -848,9 +846,7 @@ impl Store {
         note: &str,
         rules: &RiskRules,
     ) -> Result<RiskOutcome> {
-        let before = Self::risk_in_tx(tx, code)
-            .await?
-            .ok_or(StoreError::Missing("risk"))?;
+        let before = existing(tx, code).await?;
         let mut draft = before.draft();
         draft.treatment = Some(Treatment::Accept);
         let mut refs = RiskRefs::load(tx).await?;
@@ -880,17 +876,7 @@ impl Store {
             .bind(risk.id)
             .execute(tx.conn())
             .await?;
-            let after = Self::risk_in_tx(tx, code)
-                .await?
-                .ok_or(StoreError::Missing("risk"))?;
-            tx.audit(
-                "risk.acceptance_request",
-                "risk",
-                code,
-                serde_json::to_value(&risk).ok(),
-                serde_json::to_value(&after).ok(),
-            )
-            .await?;
+            let after = audited(tx, "risk.acceptance_request", code, Some(&risk)).await?;
             return Ok(Ok(after));
         }
         Ok(Ok(risk))
@@ -904,9 +890,7 @@ impl Store {
         approve: bool,
         note: &str,
     ) -> Result<std::result::Result<RiskRow, &'static str>> {
-        let before = Self::risk_in_tx(tx, code)
-            .await?
-            .ok_or(StoreError::Missing("risk"))?;
+        let before = existing(tx, code).await?;
         let decider = tx.actor().name.clone();
         if let Err(refusal) = decide_acceptance(
             before.treatment(),
@@ -936,22 +920,12 @@ impl Store {
         .bind(before.id)
         .execute(tx.conn())
         .await?;
-        let after = Self::risk_in_tx(tx, code)
-            .await?
-            .ok_or(StoreError::Missing("risk"))?;
         let action = if approve {
             "risk.acceptance_approve"
         } else {
             "risk.acceptance_reject"
         };
-        tx.audit(
-            action,
-            "risk",
-            code,
-            serde_json::to_value(&before).ok(),
-            serde_json::to_value(&after).ok(),
-        )
-        .await?;
+        let after = audited(tx, action, code, Some(&before)).await?;
         Ok(Ok(after))
     }
 
@@ -966,9 +940,7 @@ impl Store {
         if next_review_on <= today {
             return Ok(Err("risk-error-next-review"));
         }
-        let before = Self::risk_in_tx(tx, code)
-            .await?
-            .ok_or(StoreError::Missing("risk"))?;
+        let before = existing(tx, code).await?;
         let at = format_ts(OffsetDateTime::now_utc());
         let who = tx.actor().name.clone();
         sqlx::query(
@@ -989,18 +961,7 @@ impl Store {
         .bind(before.id)
         .execute(tx.conn())
         .await?;
-        let after = Self::risk_in_tx(tx, code)
-            .await?
-            .ok_or(StoreError::Missing("risk"))?;
-        tx.audit(
-            "risk.review",
-            "risk",
-            code,
-            serde_json::to_value(&before).ok(),
-            serde_json::to_value(&after).ok(),
-        )
-        .await?;
-        Ok(Ok(after))
+        Ok(Ok(audited(tx, "risk.review", code, Some(&before)).await?))
     }
 
     /// Raises a reason to review the risk `code`: the one mechanism every record that can
@@ -1013,9 +974,7 @@ impl Store {
         reference: &str,
         reason: &str,
     ) -> Result<ReviewReasonRow> {
-        let risk = Self::risk_in_tx(tx, code)
-            .await?
-            .ok_or(StoreError::Missing("risk"))?;
+        let risk = existing(tx, code).await?;
         let row = insert_reason(tx, risk.id, kind, reference, reason).await?;
         tx.audit(
             "risk.review_required",
@@ -1344,22 +1303,12 @@ impl Store {
             &draft.controls,
         )
         .await?;
-        let after = Self::risk_in_tx(tx, &code)
-            .await?
-            .ok_or(StoreError::Missing("risk"))?;
         let action = if before.is_some() {
             "risk.update"
         } else {
             "risk.create"
         };
-        tx.audit(
-            action,
-            "risk",
-            &code,
-            before.as_ref().and_then(|b| serde_json::to_value(b).ok()),
-            serde_json::to_value(&after).ok(),
-        )
-        .await?;
+        let after = audited(tx, action, &code, before.as_ref()).await?;
         Ok(Ok(after))
     }
 }
@@ -1535,6 +1484,32 @@ async fn replace_links(
         }
     }
     Ok(())
+}
+
+/// The risk `code`, which must exist.
+async fn existing(tx: &mut WriteTx, code: &str) -> Result<RiskRow> {
+    Store::risk_in_tx(tx, code)
+        .await?
+        .ok_or(StoreError::Missing("risk"))
+}
+
+/// Reads the risk back after a change and audits `action` with what it was before.
+async fn audited(
+    tx: &mut WriteTx,
+    action: &str,
+    code: &str,
+    before: Option<&RiskRow>,
+) -> Result<RiskRow> {
+    let after = existing(tx, code).await?;
+    tx.audit(
+        action,
+        "risk",
+        code,
+        before.and_then(|b| serde_json::to_value(b).ok()),
+        serde_json::to_value(&after).ok(),
+    )
+    .await?;
+    Ok(after)
 }
 
 async fn insert_reason(

@@ -340,6 +340,18 @@ fn invalid(problems: Vec<RiskProblem>) -> AppError {
     )
 }
 
+/// Commits a write that produced a risk; a refused write is rolled back (dropped) and answered
+/// with its error.
+async fn committed(
+    ctx: &Ctx,
+    tx: mamori_store::WriteTx,
+    outcome: Result<RiskRow, AppError>,
+) -> AppResult<RiskRow> {
+    let risk = outcome?;
+    ctx.state.commit(tx).await?;
+    Ok(risk)
+}
+
 async fn detail(ctx: &Ctx, risk: RiskRow) -> AppResult<RiskDetail> {
     let store = &ctx.state.store;
     Ok(RiskDetail {
@@ -369,13 +381,9 @@ pub async fn create(ctx: Ctx, Json(body): Json<RiskWrite>) -> AppResult<Response
     require_edit_unit(&ctx, &draft.unit).await?;
     let p = ctx.principal()?;
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
-    match Store::create_risk(&mut tx, &draft, &rules(&ctx)).await? {
-        Ok(risk) => {
-            ctx.state.commit(tx).await?;
-            Ok((StatusCode::CREATED, Json(risk)).into_response())
-        }
-        Err(problems) => Err(invalid(problems)),
-    }
+    let outcome = Store::create_risk(&mut tx, &draft, &rules(&ctx)).await?;
+    let risk = committed(&ctx, tx, outcome.map_err(invalid)).await?;
+    Ok((StatusCode::CREATED, Json(risk)).into_response())
 }
 
 /// Replace a risk's fields (its code stays; needs `risks.edit` on its unit and on the new
@@ -392,13 +400,8 @@ pub async fn update(
     require_edit_unit(&ctx, &draft.unit).await?;
     let p = ctx.principal()?;
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
-    match Store::update_risk(&mut tx, &risk.code, &draft, &rules(&ctx)).await? {
-        Ok(risk) => {
-            ctx.state.commit(tx).await?;
-            Ok(Json(risk))
-        }
-        Err(problems) => Err(invalid(problems)),
-    }
+    let outcome = Store::update_risk(&mut tx, &risk.code, &draft, &rules(&ctx)).await?;
+    Ok(Json(committed(&ctx, tx, outcome.map_err(invalid)).await?))
 }
 
 /// A note with a request.
@@ -421,15 +424,9 @@ pub async fn request_acceptance(
     let risk = editable_risk(&ctx, &code).await?;
     let p = ctx.principal()?;
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
-    match Store::request_risk_acceptance(&mut tx, &risk.code, body.note.trim(), &rules(&ctx))
-        .await?
-    {
-        Ok(risk) => {
-            ctx.state.commit(tx).await?;
-            Ok(Json(risk))
-        }
-        Err(problems) => Err(invalid(problems)),
-    }
+    let outcome =
+        Store::request_risk_acceptance(&mut tx, &risk.code, body.note.trim(), &rules(&ctx)).await?;
+    Ok(Json(committed(&ctx, tx, outcome.map_err(invalid)).await?))
 }
 
 /// The CISO's decision.
@@ -454,14 +451,10 @@ pub async fn decide_acceptance(
     p.require(Permission::RiskAccept, &Target::Organisation)?;
     let risk = readable_risk(&ctx, &code).await?;
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
-    match Store::decide_risk_acceptance(&mut tx, &risk.code, body.approve, body.note.trim()).await?
-    {
-        Ok(risk) => {
-            ctx.state.commit(tx).await?;
-            Ok(Json(risk))
-        }
-        Err(message_id) => Err(AppError::Conflict(message_id, String::new())),
-    }
+    let outcome =
+        Store::decide_risk_acceptance(&mut tx, &risk.code, body.approve, body.note.trim()).await?;
+    let refused = |message_id| AppError::Conflict(message_id, String::new());
+    Ok(Json(committed(&ctx, tx, outcome.map_err(refused)).await?))
 }
 
 /// A review.
@@ -485,16 +478,11 @@ pub async fn review(
     })?;
     let p = ctx.principal()?;
     let mut tx = ctx.state.store.begin(p.actor(&ctx.ip)).await?;
-    match Store::review_risk(&mut tx, &risk.code, next, ctx.today()).await? {
-        Ok(risk) => {
-            ctx.state.commit(tx).await?;
-            Ok(Json(risk))
-        }
-        Err(message_id) => Err(AppError::Invalid(vec![(
-            "next_review_on".into(),
-            message_id.to_owned(),
-        )])),
-    }
+    let outcome = Store::review_risk(&mut tx, &risk.code, next, ctx.today()).await?;
+    let refused = |message_id: &str| {
+        AppError::Invalid(vec![("next_review_on".into(), message_id.to_owned())])
+    };
+    Ok(Json(committed(&ctx, tx, outcome.map_err(refused)).await?))
 }
 
 /// Something linked to a risk as a reason to review it.

@@ -1101,6 +1101,18 @@ async fn risk_walk(b: &Browser, data_dir: &Path, ciso_secret: &str) {
         b.text("table").await.contains("R-0001"),
         "step 22: the cell lists its risk"
     );
+    // The coverage page traces clause 6(6) to the controls, the risk and the system behind it.
+    b.goto("/coverage/6(6)").await;
+    let coverage = b.body_text().await;
+    assert!(
+        coverage.contains("M6-04") && coverage.contains("財務会計システム"),
+        "step 22: coverage of 6(6) shows the control and the asset; page text:\n{coverage}"
+    );
+    assert_eq!(
+        b.count(r#"a[href^="/risks?control=M6-04"]"#).await,
+        1,
+        "step 22: coverage links to the risks its control treats"
+    );
 
     // 23. Reclassifying the system (a corrected register) marks the risk for review.
     std::fs::write(
