@@ -109,6 +109,13 @@ both!(
 
         let mut ciso = app.client();
         ciso.login("ciso").await;
+        assert!(
+            ciso.get("/")
+                .await
+                .body
+                .contains("リスクの受容の承認待ち: 1 件"),
+            "the CISO's tasks"
+        );
         let page = ciso.get("/risks/R-0001").await;
         assert!(page.body.contains("承認する"), "the CISO sees the decision");
         let approved = ciso
@@ -158,6 +165,10 @@ both!(
             .expect("update");
         tx.commit().await.expect("c");
         assert!(m.get("/risks?due=1").await.body.contains("R-0001"));
+        assert!(
+            m.get("/").await.body.contains("見直しが必要なリスク: 1 件"),
+            "the manager's tasks"
+        );
         let page = m.get("/risks/R-0001").await;
         assert!(page.body.contains("見直しが必要です"));
         assert!(

@@ -1058,7 +1058,7 @@ async fn risk_walk(b: &Browser, data_dir: &Path, ciso_secret: &str) {
         .click()
         .await
         .expect("choose M6-05");
-    b.click_and_wait(r#"button[name="action"][value="save"]"#)
+    b.click_and_wait(r#"button.primary[name="action"][value="save"]"#)
         .await;
     b.assert_path("/risks/R-0001", "step 21 (saved)").await;
     let page = b.body_text().await;

@@ -168,3 +168,5 @@ settings-risk-threshold = Residual level whose acceptance needs the CISO's appro
 settings-risk-threshold-hint = Accepting a residual risk at or above this level needs the CISO's approval (default: medium).
 risk-asset-open-risks = Open risks naming this asset: { $count }
 risk-new-for-asset = Record a risk for this asset
+home-task-risk-decisions = Risk acceptances awaiting your decision: { $count }
+home-task-risk-reviews = Risks due for review: { $count }

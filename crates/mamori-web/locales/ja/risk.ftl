@@ -168,3 +168,5 @@ settings-risk-threshold = 受容に CISO の承認が必要になる残留リス
 settings-risk-threshold-hint = このレベル以上の残留リスクを受容するには CISO の承認が必要です（既定: 中）。
 risk-asset-open-risks = この資産を対象とする対応中のリスク: { $count } 件
 risk-new-for-asset = この資産のリスクを登録
+home-task-risk-decisions = リスクの受容の承認待ち: { $count } 件
+home-task-risk-reviews = 見直しが必要なリスク: { $count } 件

@@ -87,12 +87,20 @@ struct HomePage {
     needs_mfa_suggestion: bool,
     /// Courses assigned to the person and not yet completed (due or overdue), soonest first.
     training: Vec<mamori_store::MyCourse>,
+    /// Risk register: acceptances waiting for this CISO's decision.
+    risk_decisions: i64,
+    /// Risk register: risks due for review in the units where the person records risks.
+    risk_reviews: i64,
 }
 
 impl HomePage {
     /// Whether there is anything to do.
     fn has_tasks(&self) -> bool {
-        self.needs_mfa_suggestion || !self.training.is_empty() || !self.c.pending_acks.is_empty()
+        self.needs_mfa_suggestion
+            || !self.training.is_empty()
+            || !self.c.pending_acks.is_empty()
+            || self.risk_decisions > 0
+            || self.risk_reviews > 0
     }
 }
 
@@ -110,12 +118,52 @@ pub async fn home(ctx: Ctx) -> AppResult<Response> {
         )
     });
     training.sort_by_key(|c| c.due_on);
+    let (risk_decisions, risk_reviews) = risk_tasks(&ctx, p).await?;
     let page = HomePage {
         c: ctx.chrome(),
         needs_mfa_suggestion: !p.user.totp_enabled,
         training,
+        risk_decisions,
+        risk_reviews,
     };
     Ok(ctx.page(&page))
+}
+
+/// Risk register: (acceptances waiting for the person's decision as CISO, risks due for review
+/// in the units where they record risks).
+async fn risk_tasks(ctx: &Ctx, p: &crate::session::Principal) -> AppResult<(i64, i64)> {
+    use mamori_domain::authz::Target;
+    use mamori_domain::permission::Permission;
+    let store = &ctx.state.store;
+    let decisions = if p.can(Permission::RiskAccept, &Target::Organisation) {
+        let filter = mamori_store::RiskFilter {
+            acceptance: Some("pending".into()),
+            ..Default::default()
+        };
+        let (rows, _) = store
+            .risks_page(&filter, mamori_store::RiskSort::Code, 1000, 0)
+            .await?;
+        // Never one's own request: someone else decides it.
+        rows.iter()
+            .filter(|r| r.acceptance_requested_by.as_deref() != Some(p.user.username.as_str()))
+            .count() as i64
+    } else {
+        0
+    };
+    let reviews = if p.can(Permission::RisksEdit, &Target::Anywhere) {
+        let filter = mamori_store::RiskFilter {
+            visible_units: units_with_any(ctx, p, &[Permission::RisksEdit]).await?,
+            due_on: Some(ctx.today()),
+            ..Default::default()
+        };
+        store
+            .risks_page(&filter, mamori_store::RiskSort::Code, 1, 0)
+            .await?
+            .1
+    } else {
+        0
+    };
+    Ok((decisions, reviews))
 }
 
 /// The units on which the principal holds any of `perms`, with the units beneath them
