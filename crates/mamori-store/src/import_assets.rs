@@ -134,8 +134,9 @@ const TUNE_FROM_ROWS: usize = 1_000;
 /// The page cache a large import runs with on SQLite, in KiB (the default is 2 MiB).
 const IMPORT_CACHE_KIB: i64 = 32 * 1024;
 
-/// Connection settings a large import changes for its duration, and restores.
-enum ImportSettings {
+/// Connection settings a large import changes for its duration, and restores (every large
+/// import: assets, relations, control statuses, risks).
+pub(crate) enum ImportSettings {
     /// SQLite: the page cache and where statement journals go, as they were.
     Sqlite { cache_size: i64, temp_store: i64 },
     /// PostgreSQL: `enable_seqscan` as it was.
@@ -156,7 +157,7 @@ impl ImportSettings {
     ///   (an import of 100,000 assets ran for more than 15 minutes instead of 45 s).
     ///
     /// Returns what to restore.
-    async fn raise(tx: &mut WriteTx, rows: usize) -> Result<Option<ImportSettings>> {
+    pub(crate) async fn raise(tx: &mut WriteTx, rows: usize) -> Result<Option<ImportSettings>> {
         if rows < TUNE_FROM_ROWS {
             return Ok(None);
         }
@@ -194,6 +195,22 @@ impl ImportSettings {
             cache_size,
             temp_store,
         }))
+    }
+
+    /// Restores what [`ImportSettings::raise`] changed (when it changed anything) and hands
+    /// back the import's outcome; the outcome's error wins over a failed restore.
+    pub(crate) async fn finish<T>(
+        tuned: Option<ImportSettings>,
+        tx: &mut WriteTx,
+        outcome: Result<T>,
+    ) -> Result<T> {
+        let Some(settings) = tuned else {
+            return outcome;
+        };
+        let restored = settings.restore(tx).await;
+        let outcome = outcome?;
+        restored?;
+        Ok(outcome)
     }
 
     async fn restore(self, tx: &mut WriteTx) -> Result<()> {
@@ -297,13 +314,7 @@ impl Store {
     ) -> Result<ImportOutcome> {
         let tuned = ImportSettings::raise(tx, records.len()).await?;
         let outcome = Self::apply_assets(tx, records, column, allowed, progress).await;
-        if let Some(settings) = tuned {
-            let restored = settings.restore(tx).await;
-            let outcome = outcome?;
-            restored?;
-            return Ok(outcome);
-        }
-        outcome
+        ImportSettings::finish(tuned, tx, outcome).await
     }
 
     async fn apply_assets(

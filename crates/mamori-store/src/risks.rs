@@ -1049,6 +1049,18 @@ impl Store {
         rules: &RiskRules,
         allowed: Option<&std::collections::HashSet<UnitId>>,
     ) -> Result<crate::ImportOutcome> {
+        let tuned = crate::import_assets::ImportSettings::raise(tx, records.len()).await?;
+        let outcome = Self::apply_risks(tx, records, column, rules, allowed).await;
+        crate::import_assets::ImportSettings::finish(tuned, tx, outcome).await
+    }
+
+    async fn apply_risks(
+        tx: &mut WriteTx,
+        records: &[(u64, mamori_domain::interchange::risks::RiskRecord)],
+        column: impl Fn(&str) -> String,
+        rules: &RiskRules,
+        allowed: Option<&std::collections::HashSet<UnitId>>,
+    ) -> Result<crate::ImportOutcome> {
         use mamori_domain::interchange::table::Problem;
         let mut refs = RiskRefs::load(tx).await?;
         // Numbers given to rows without a code follow every numbered code, the file's too.
