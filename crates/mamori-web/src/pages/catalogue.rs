@@ -53,16 +53,7 @@ fn require_manage(p: &Principal) -> AppResult<()> {
 
 /// The units whose statuses the reader may see (`None`: every unit).
 pub(crate) async fn readable_units(ctx: &Ctx, p: &Principal) -> AppResult<Option<Vec<UnitId>>> {
-    let mut roots = Vec::new();
-    for perm in STATUS_READ {
-        match p.grants.unit_roots(perm) {
-            None => return Ok(None),
-            Some(r) => roots.extend(r),
-        }
-    }
-    roots.sort();
-    roots.dedup();
-    Ok(Some(ctx.state.store.unit_subtrees(&roots).await?))
+    super::units_with_any(&ctx.state.store, p, &STATUS_READ).await
 }
 
 /// 403 unless the reader may see the unit's statuses.

@@ -35,23 +35,7 @@ use std::collections::HashSet;
 /// Assets per page on a clause's page.
 const PER_PAGE: i64 = 50;
 
-/// The units where the reader holds any of `perms` (`None`: every unit).
-async fn units_with(
-    store: &Store,
-    p: &Principal,
-    perms: &[Permission],
-) -> AppResult<Option<Vec<UnitId>>> {
-    let mut roots = Vec::new();
-    for perm in perms {
-        match p.grants.unit_roots(*perm) {
-            None => return Ok(None),
-            Some(r) => roots.extend(r),
-        }
-    }
-    roots.sort();
-    roots.dedup();
-    Ok(Some(store.unit_subtrees(&roots).await?))
-}
+use super::units_with_any as units_with;
 
 fn intersect(a: Option<Vec<UnitId>>, b: Option<&[UnitId]>) -> Option<Vec<UnitId>> {
     match (a, b) {
@@ -99,7 +83,7 @@ pub(crate) async fn scope(
     subtree: Option<&[UnitId]>,
 ) -> AppResult<CoverageScope> {
     let statuses = units_with(store, p, &crate::pages::catalogue::STATUS_READ).await?;
-    let risks = units_with(store, p, &[Permission::AssetsRead, Permission::RisksEdit]).await?;
+    let risks = units_with(store, p, &crate::pages::risks::RISK_READ).await?;
     Ok(CoverageScope {
         status_units: intersect(statuses, subtree),
         risk_units: intersect(risks, subtree),

@@ -152,7 +152,7 @@ async fn risk_tasks(ctx: &Ctx, p: &crate::session::Principal) -> AppResult<(i64,
     };
     let reviews = if p.can(Permission::RisksEdit, &Target::Anywhere) {
         let filter = mamori_store::RiskFilter {
-            visible_units: units_with_any(ctx, p, &[Permission::RisksEdit]).await?,
+            visible_units: units_with_any(store, p, &[Permission::RisksEdit]).await?,
             due_on: Some(ctx.today()),
             ..Default::default()
         };
@@ -169,7 +169,7 @@ async fn risk_tasks(ctx: &Ctx, p: &crate::session::Principal) -> AppResult<(i64,
 /// The units on which the principal holds any of `perms`, with the units beneath them
 /// (`None`: every unit, from an organisation-wide grant).
 pub(crate) async fn units_with_any(
-    ctx: &Ctx,
+    store: &mamori_store::Store,
     p: &crate::session::Principal,
     perms: &[mamori_domain::permission::Permission],
 ) -> AppResult<Option<Vec<mamori_domain::UnitId>>> {
@@ -182,7 +182,7 @@ pub(crate) async fn units_with_any(
     }
     roots.sort();
     roots.dedup();
-    Ok(Some(ctx.state.store.unit_subtrees(&roots).await?))
+    Ok(Some(store.unit_subtrees(&roots).await?))
 }
 
 /// Only local paths are followed after login (no open redirect).

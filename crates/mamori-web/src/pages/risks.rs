@@ -37,7 +37,7 @@ pub(crate) const RISK_READ: [Permission; 2] = [Permission::AssetsRead, Permissio
 
 /// The units whose risks the reader may see (`None`: every unit).
 pub(crate) async fn readable_units(ctx: &Ctx, p: &Principal) -> AppResult<Option<Vec<UnitId>>> {
-    super::units_with_any(ctx, p, &RISK_READ).await
+    super::units_with_any(&ctx.state.store, p, &RISK_READ).await
 }
 
 async fn can_on_unit(ctx: &Ctx, perms: &[Permission], unit: UnitId) -> AppResult<bool> {
@@ -812,7 +812,7 @@ async fn form_page(
 ) -> AppResult<RiskFormPage> {
     let store = &ctx.state.store;
     let p = ctx.principal()?;
-    let editable = super::units_with_any(ctx, p, &[Permission::RisksEdit]).await?;
+    let editable = super::units_with_any(store, p, &[Permission::RisksEdit]).await?;
     let units = unit_choices(ctx, editable.as_deref()).await?;
     let threats = store
         .threats_page(&ThreatFilter::default(), 1000, 0)
