@@ -233,12 +233,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             units,
             people,
             assets,
+            controls,
+            risks,
             seed,
         } => {
             let counts = crate::sample::Counts {
                 units: *units,
                 people: *people,
                 assets: *assets,
+                controls: *controls,
+                risks: *risks,
             };
             let written = crate::sample::generate(dir, counts, *seed)?;
             eprintln!(
@@ -251,6 +255,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                         ("people", written.people.to_string()),
                         ("assets", written.assets.to_string()),
                         ("relations", written.relations.to_string()),
+                        ("controls", written.controls.to_string()),
+                        ("statuses", written.statuses.to_string()),
+                        ("risks", written.risks.to_string()),
                     ]
                 )
             );

@@ -96,8 +96,9 @@ pub enum Command {
         #[arg(long)]
         unit: Option<String>,
     },
-    /// Write realistic sample data (units.csv, people.csv, assets.csv, asset-relations.csv)
-    /// into DIR, the same for the same seed. Import them in that order.
+    /// Write realistic sample data (units.csv, people.csv, assets.csv, asset-relations.csv,
+    /// controls.csv, control-status.csv, risks.csv) into DIR, the same for the same seed.
+    /// Import them in that order.
     #[command(name = "generate-sample")]
     GenerateSample {
         /// The directory to write the files into (created if absent).
@@ -111,6 +112,13 @@ pub enum Command {
         /// Information assets.
         #[arg(long, default_value_t = 100_000)]
         assets: usize,
+        /// Controls in the catalogue in all, the 60 seeded ones included (only those beyond
+        /// them are written); a status is written for every control in every generated unit.
+        #[arg(long, default_value_t = 200)]
+        controls: usize,
+        /// Risks, each on assets of one unit.
+        #[arg(long, default_value_t = 20_000)]
+        risks: usize,
         /// Seed of the random choices.
         #[arg(long, default_value_t = 1)]
         seed: u64,

@@ -1,7 +1,9 @@
 //! `mamori generate-sample`: realistic registers of a Japanese municipal body, for trying
-//! Mamori out and for measuring it. Four files in the `INTERCHANGE.md` format (labels in the
+//! Mamori out and for measuring it. Seven files in the `INTERCHANGE.md` format (labels in the
 //! header, UTF-8 with BOM), the same for the same seed, which import cleanly into a fresh data
-//! directory in this order: `units.csv`, `people.csv`, `assets.csv`, `asset-relations.csv`.
+//! directory in this order: `units.csv`, `people.csv`, `assets.csv`, `asset-relations.csv`,
+//! `controls.csv`, `control-status.csv`, `risks.csv`. The first four do not depend on the
+//! counts of the last three (the same seed writes them byte for byte as before those existed).
 //!
 //! - Units: 課 under the five seeded bodies and 係 under the 課, coded `sec-001`….
 //! - People: Japanese names with their readings, all eight employment categories, a few who
@@ -12,19 +14,39 @@
 //!   Descriptions stay short: the search index grows with them.
 //! - Relations: systems run on equipment and hold information; networks connect systems and
 //!   equipment; never with a disposed asset.
+//! - Controls: the organisation's own controls beyond the seeded catalogue (`M6-101`…), so
+//!   that the catalogue holds `--controls` in all; each in a measure area, owned by a role the
+//!   seeded controls of that area use, citing the area's clause of the seeded basic policy
+//!   (sometimes another clause the seed cites), some limited to a segment or a tier.
+//! - Control status: every control (seeded and generated) in every generated unit, 実施済
+//!   45 %, 一部実施 25 %, 未実施 20 %, 該当なし 10 %, some with notes, links and review dates.
+//! - Risks: `R-00001`…, each on one to three assets (not disposed) of one unit, which owns
+//!   the risk; a seeded threat, zero to three controls, ratings on the default 3×3 scale with
+//!   the impact the assets' classes suggest (or another one with a reason), residual ratings
+//!   never above the inherent ones, 受容 only at a residual level of 低, review dates on both
+//!   sides of today, about 5 % closed.
 
 use crate::transfer::{Dest, EncodingArg, Exporter, FormatArg};
 use anyhow::{Context, Result};
+use mamori_domain::assets::classification::Class;
 use mamori_domain::assets::{AssetStatus, AssetType, RelationKind, Segment};
+use mamori_domain::catalogue::{
+    ControlDraft, ImplStatus, MEASURE_AREAS, SEED_CONTROLS, SEED_THREATS,
+};
 use mamori_domain::interchange::asset_relations::{AssetRelations, RelationRecord};
 use mamori_domain::interchange::assets::{AssetRecord, Assets};
+use mamori_domain::interchange::catalogue::{ControlRecord, Controls};
+use mamori_domain::interchange::control_status::{ControlStatusRecord, ControlStatuses};
 use mamori_domain::interchange::people::{People, PersonRecord, RoleRef};
+use mamori_domain::interchange::risks::{RiskRecord, Risks};
 use mamori_domain::interchange::units::{UnitRecord, Units};
+use mamori_domain::risk::register::{RiskDraft, RiskStatus};
+use mamori_domain::risk::{RiskLevel, RiskScale, Treatment};
 use mamori_domain::seed::{CATEGORIES, UNITS};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use time::{Date, Month};
 
@@ -37,6 +59,11 @@ pub struct Counts {
     pub people: usize,
     /// Assets.
     pub assets: usize,
+    /// Controls in the catalogue in all, the seeded ones included (only those beyond the seed
+    /// are written).
+    pub controls: usize,
+    /// Risks.
+    pub risks: usize,
 }
 
 /// What was written.
@@ -50,6 +77,12 @@ pub struct Written {
     pub assets: usize,
     /// Relations.
     pub relations: usize,
+    /// Controls beyond the seeded catalogue.
+    pub controls: usize,
+    /// Control statuses (control × unit).
+    pub statuses: usize,
+    /// Risks.
+    pub risks: usize,
 }
 
 const SECTIONS: &[&str] = &[
@@ -334,26 +367,50 @@ fn day_between(rng: &mut StdRng, from: Date, to: Date) -> Date {
     Date::from_julian_day(from.to_julian_day() + rng.gen_range(0..=span)).unwrap_or(from)
 }
 
-/// Writes the four files into `dir`.
+/// Writes the seven files into `dir`.
 pub fn generate(dir: &Path, counts: Counts, seed: u64) -> Result<Written> {
     std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
     let mut rng = StdRng::seed_from_u64(seed);
     let units = write_units(&mut rng, &dir.join("units.csv"), counts.units)?;
     let (people, custodians) =
         write_people(&mut rng, &dir.join("people.csv"), counts.people, &units)?;
-    let kinds = write_assets(
+    let assets = write_assets(
         &mut rng,
         &dir.join("assets.csv"),
         counts.assets,
         &units,
         &custodians,
     )?;
-    let relations = write_relations(&mut rng, &dir.join("asset-relations.csv"), &kinds)?;
+    let relations = write_relations(&mut rng, &dir.join("asset-relations.csv"), &assets)?;
+    // Everything above is drawn first, so that its files do not depend on what follows.
+    let controls = write_controls(&mut rng, &dir.join("controls.csv"), counts.controls)?;
+    let all_controls: Vec<String> = SEED_CONTROLS
+        .iter()
+        .map(|c| c.code.to_owned())
+        .chain(controls.iter().cloned())
+        .collect();
+    let statuses = write_statuses(
+        &mut rng,
+        &dir.join("control-status.csv"),
+        &all_controls,
+        &units,
+    )?;
+    let risks = write_risks(
+        &mut rng,
+        &dir.join("risks.csv"),
+        counts.risks,
+        &assets,
+        &custodians,
+        &all_controls,
+    )?;
     Ok(Written {
         units: units.len(),
         people,
-        assets: kinds.len(),
+        assets: assets.len(),
         relations,
+        controls: controls.len(),
+        statuses,
+        risks,
     })
 }
 
@@ -424,14 +481,17 @@ fn some_unit(rng: &mut StdRng, units: &[GenUnit]) -> String {
     }
 }
 
-/// People; returns how many, and the staff ids of those who may be custodians (still here,
-/// not assembly members).
+/// Someone who may be a custodian or a risk owner (still here, not an assembly member): staff
+/// id and unit code.
+type Custodian = (String, String);
+
+/// People; returns how many, and those who may be custodians.
 fn write_people(
     rng: &mut StdRng,
     path: &Path,
     n: usize,
     units: &[GenUnit],
-) -> Result<(usize, Vec<String>)> {
+) -> Result<(usize, Vec<Custodian>)> {
     let mut out = exporter::<People>(path)?;
     let mut custodians = Vec::new();
     for i in 0..n {
@@ -477,7 +537,7 @@ fn write_people(
             Vec::new()
         };
         if left.is_none() && category != "assembly_member" {
-            custodians.push(staff_id.clone());
+            custodians.push((staff_id.clone(), unit.clone()));
         }
         out.push(PersonRecord {
             staff_id,
@@ -495,8 +555,15 @@ fn write_people(
     Ok((n, custodians))
 }
 
-/// What the relations need to know of each asset: its type, and whether it is disposed.
-type AssetKinds = Vec<(AssetType, bool)>;
+/// What the relations and risks need to know of a generated asset.
+struct GenAsset {
+    asset_type: AssetType,
+    disposed: bool,
+    unit: String,
+    name: String,
+    class: Class,
+    personal_data: bool,
+}
 
 fn asset_name(rng: &mut StdRng, t: AssetType) -> String {
     let reiwa = rng.gen_range(1..=8);
@@ -548,10 +615,10 @@ fn write_assets(
     path: &Path,
     n: usize,
     units: &[GenUnit],
-    custodians: &[String],
-) -> Result<AssetKinds> {
+    custodians: &[Custodian],
+) -> Result<Vec<GenAsset>> {
     let mut out = exporter::<Assets>(path)?;
-    let mut kinds = Vec::with_capacity(n);
+    let mut made = Vec::with_capacity(n);
     for id in 1..=n {
         let t = weighted(rng, TYPE_WEIGHTS);
         let segment = match t {
@@ -602,20 +669,35 @@ fn write_assets(
             (*pick(rng, DESCRIPTIONS)).to_owned()
         };
         let custodian = if !custodians.is_empty() && chance(rng, 70) {
-            pick(rng, custodians).clone()
+            pick(rng, custodians).0.clone()
         } else {
             String::new()
         };
-        out.push(AssetRecord {
-            id: Some(id.to_string()),
-            name: asset_name(rng, t),
-            asset_type: t,
-            owner_unit: some_unit(rng, units),
-            custodian,
-            segment,
+        let name = asset_name(rng, t);
+        let owner_unit = some_unit(rng, units);
+        let class = Class {
             confidentiality: confidentiality.to_owned(),
             integrity: integrity.to_owned(),
             availability: if availability_two { "2" } else { "1" }.to_owned(),
+        };
+        made.push(GenAsset {
+            asset_type: t,
+            disposed,
+            unit: owner_unit.clone(),
+            name: name.clone(),
+            class: class.clone(),
+            personal_data,
+        });
+        out.push(AssetRecord {
+            id: Some(id.to_string()),
+            name,
+            asset_type: t,
+            owner_unit,
+            custodian,
+            segment,
+            confidentiality: class.confidentiality,
+            integrity: class.integrity,
+            availability: class.availability,
             location,
             description,
             personal_data,
@@ -640,18 +722,17 @@ fn write_assets(
                 String::new()
             },
         })?;
-        kinds.push((t, disposed));
     }
     out.finish()?;
-    Ok(kinds)
+    Ok(made)
 }
 
-fn write_relations(rng: &mut StdRng, path: &Path, kinds: &AssetKinds) -> Result<usize> {
+fn write_relations(rng: &mut StdRng, path: &Path, assets: &[GenAsset]) -> Result<usize> {
     let ids_of = |wanted: &[AssetType]| -> Vec<i64> {
-        kinds
+        assets
             .iter()
             .enumerate()
-            .filter(|(_, (t, disposed))| !disposed && wanted.contains(t))
+            .filter(|(_, a)| !a.disposed && wanted.contains(&a.asset_type))
             .map(|(i, _)| i as i64 + 1)
             .collect()
     };
@@ -703,6 +784,422 @@ fn write_relations(rng: &mut StdRng, path: &Path, kinds: &AssetKinds) -> Result<
     Ok(count)
 }
 
+/// Controls an organisation adds to the seeded catalogue, per measure area (titles).
+const OWN_CONTROLS: &[(&str, &[&str])] = &[
+    (
+        "M1",
+        &[
+            "情報セキュリティ担当者の指名",
+            "部局間の連絡会議の開催",
+            "緊急連絡網の年次更新",
+            "情報セキュリティ年次計画の策定",
+        ],
+    ),
+    (
+        "M2",
+        &[
+            "情報資産の棚卸し",
+            "個人情報ファイル簿の整備",
+            "保存期間を過ぎた情報の廃棄",
+            "複製の管理",
+            "共有フォルダの整理",
+        ],
+    ),
+    (
+        "M3",
+        &[
+            "端末のネットワーク区分の表示",
+            "区分間のデータ受渡しの記録",
+            "外部記録媒体の接続制限",
+            "仮想ブラウザの利用",
+        ],
+    ),
+    (
+        "M4",
+        &[
+            "執務室の施錠確認",
+            "書庫の鍵の管理",
+            "端末の盗難防止ワイヤ",
+            "複合機の印刷物の放置防止",
+            "機器の廃棄時のデータ消去",
+        ],
+    ),
+    (
+        "M5",
+        &[
+            "新任職員への研修",
+            "会計年度任用職員への説明",
+            "標的型攻撃メール訓練の結果の共有",
+            "テレワーク時の遵守事項の周知",
+        ],
+    ),
+    (
+        "M6",
+        &[
+            "管理者アカウントの棚卸し",
+            "パスワードの強度の確認",
+            "サーバの設定の定期確認",
+            "操作ログの定期確認",
+            "バックアップからの復元訓練",
+            "端末の画面ロック設定",
+            "不要なサービスの停止",
+        ],
+    ),
+    (
+        "M7",
+        &[
+            "インシデント対応手順の訓練",
+            "外部からの脆弱性通報の受付",
+            "例外措置の台帳の確認",
+            "情報システムの稼働監視",
+        ],
+    ),
+    (
+        "M8",
+        &[
+            "委託先の再委託状況の確認",
+            "委託契約終了時のデータ消去の確認",
+            "クラウドサービスの利用状況の確認",
+            "委託先への立入検査",
+        ],
+    ),
+    (
+        "M9",
+        &[
+            "部署ごとの自己点検",
+            "点検結果の委員会への報告",
+            "是正状況の追跡",
+        ],
+    ),
+];
+/// How often each measure area gets one of the organisation's own controls.
+const AREA_WEIGHTS: &[(&str, u32)] = &[
+    ("M1", 5),
+    ("M2", 15),
+    ("M3", 10),
+    ("M4", 12),
+    ("M5", 12),
+    ("M6", 25),
+    ("M7", 9),
+    ("M8", 8),
+    ("M9", 4),
+];
+const STATUS_WEIGHTS: &[(ImplStatus, u32)] = &[
+    (ImplStatus::Implemented, 45),
+    (ImplStatus::Partial, 25),
+    (ImplStatus::NotStarted, 20),
+    (ImplStatus::NotApplicable, 10),
+];
+const STATUS_NOTES: &[&str] = &[
+    "令和8年度中に対応予定",
+    "一部の係で未対応",
+    "委託先の対応を確認中",
+    "手順書を改訂済み",
+    "予算要求中",
+    "システム更新に合わせて対応",
+    "当課では該当する業務なし",
+];
+const WEAKNESSES: &[&str] = &[
+    "オフラインのバックアップがない",
+    "多要素認証が導入されていない",
+    "操作ログを定期的に確認していない",
+    "持出しの記録が徹底されていない",
+    "委託先の管理状況を確認していない",
+    "パッチの適用が遅れがちである",
+    "担当者が一人しかいない",
+    "停電時の手順が定められていない",
+];
+const TREATMENT_NOTES: &[&str] = &[
+    "管理策の実施状況を四半期ごとに確認する",
+    "次期システム更新で対策する",
+    "保守契約で復旧時間を定める",
+    "職員研修で周知する",
+    "業務を外部サービスに移す",
+    "当面は現状の対策で受け入れる",
+];
+
+/// The organisation's own controls: `total` minus the seeded ones. Returns their codes.
+fn write_controls(rng: &mut StdRng, path: &Path, total: usize) -> Result<Vec<String>> {
+    let mut out = exporter::<Controls>(path)?;
+    // Every clause the seeded controls cite: clauses of the seeded basic policy.
+    let mut anchors: Vec<&str> = Vec::new();
+    for c in SEED_CONTROLS {
+        for a in c.clauses {
+            if !anchors.contains(a) {
+                anchors.push(a);
+            }
+        }
+    }
+    let mut next: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut codes = Vec::new();
+    for _ in SEED_CONTROLS.len()..total {
+        let area = weighted(rng, AREA_WEIGHTS);
+        let number = next.entry(area).or_insert(101);
+        let code = format!("{area}-{number}");
+        *number += 1;
+        let titles = OWN_CONTROLS
+            .iter()
+            .find(|(a, _)| *a == area)
+            .map_or(&[][..], |(_, t)| *t);
+        let base = pick(rng, titles);
+        let title = if chance(rng, 50) {
+            format!("{base}（{}システム）", pick(rng, SYSTEMS))
+        } else {
+            (*base).to_owned()
+        };
+        let roles: Vec<&str> = SEED_CONTROLS
+            .iter()
+            .filter(|c| c.area == area)
+            .map(|c| c.owner_role)
+            .collect();
+        let owner_role = (*pick(rng, &roles)).to_owned();
+        let clause = MEASURE_AREAS
+            .iter()
+            .find(|a| a.code == area)
+            .map_or("6(6)", |a| a.clause);
+        let mut clauses = vec![clause.to_owned()];
+        if chance(rng, 20) {
+            let other = *pick(rng, &anchors);
+            if other != clause {
+                clauses.push(other.to_owned());
+            }
+        }
+        let segments = if chance(rng, 15) {
+            vec![*pick(
+                rng,
+                &[Segment::Mynumber, Segment::Lgwan, Segment::Internet],
+            )]
+        } else {
+            Vec::new()
+        };
+        let min_tier = match rng.gen_range(0..100) {
+            0..=19 => Some(2),
+            20..=24 => Some(3),
+            _ => None,
+        };
+        out.push(ControlRecord {
+            draft: ControlDraft {
+                code: code.clone(),
+                area: area.to_owned(),
+                description: format!("{base}について、手順を定めて実施し、記録を残す。"),
+                title,
+                clauses,
+                owner_role,
+                segments,
+                min_tier,
+                retired: false,
+            },
+            area_label: None,
+            owner_role_label: None,
+        })?;
+        codes.push(code);
+    }
+    out.finish()?;
+    Ok(codes)
+}
+
+/// A status for every control in every generated unit (the seeded bodies when none is).
+fn write_statuses(
+    rng: &mut StdRng,
+    path: &Path,
+    controls: &[String],
+    units: &[GenUnit],
+) -> Result<usize> {
+    let mut out = exporter::<ControlStatuses>(path)?;
+    let unit_codes: Vec<&str> = if units.is_empty() {
+        UNITS.iter().map(|u| u.code).collect()
+    } else {
+        units.iter().map(|u| u.code.as_str()).collect()
+    };
+    for unit in unit_codes {
+        for control in controls {
+            let status = weighted(rng, STATUS_WEIGHTS);
+            let note = match status {
+                ImplStatus::Partial | ImplStatus::NotStarted if chance(rng, 30) => {
+                    (*pick(rng, STATUS_NOTES)).to_owned()
+                }
+                ImplStatus::NotApplicable if chance(rng, 50) => {
+                    "当課では該当する業務なし".to_owned()
+                }
+                _ => String::new(),
+            };
+            let links = if status == ImplStatus::Implemented && chance(rng, 10) {
+                vec![format!(
+                    "https://intra.city.example.lg.jp/isms/{control}/{unit}"
+                )]
+            } else {
+                Vec::new()
+            };
+            let review_on = (status != ImplStatus::NotApplicable && chance(rng, 60)).then(|| {
+                day_between(
+                    rng,
+                    date(2026, Month::April, 1),
+                    date(2028, Month::March, 31),
+                )
+            });
+            out.push(ControlStatusRecord::new(
+                control.clone(),
+                unit.to_owned(),
+                status,
+                note,
+                links,
+                review_on,
+                None,
+                None,
+            ))?;
+        }
+    }
+    let count = out.count();
+    out.finish()?;
+    Ok(count)
+}
+
+/// What a threat of each category does to an asset, for the risk's title.
+fn consequence(category: &str) -> &'static str {
+    match category {
+        "T1" => "情報漏えい・停止",
+        "T2" => "誤処理・情報漏えい",
+        "T3" => "損壊・長期停止",
+        "T4" => "運用の停滞",
+        _ => "停止",
+    }
+}
+
+/// Risks on the assets that are not disposed; none when there is no such asset.
+fn write_risks(
+    rng: &mut StdRng,
+    path: &Path,
+    n: usize,
+    assets: &[GenAsset],
+    custodians: &[Custodian],
+    controls: &[String],
+) -> Result<usize> {
+    let mut out = exporter::<Risks>(path)?;
+    let live: Vec<usize> = (0..assets.len()).filter(|&i| !assets[i].disposed).collect();
+    let mut by_unit: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in &live {
+        by_unit.entry(assets[i].unit.as_str()).or_default().push(i);
+    }
+    let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (staff_id, unit) in custodians {
+        owners
+            .entry(unit.as_str())
+            .or_default()
+            .push(staff_id.as_str());
+    }
+    let scale = RiskScale::ThreeByThree;
+    for i in 0..n {
+        if live.is_empty() {
+            break;
+        }
+        let first = *pick(rng, &live);
+        let unit = assets[first].unit.as_str();
+        let mut linked = vec![first];
+        let same_unit = &by_unit[unit];
+        for _ in 0..rng.gen_range(0..=2) {
+            let other = *pick(rng, same_unit);
+            if !linked.contains(&other) {
+                linked.push(other);
+            }
+        }
+        let (threat, category, threat_title, _) = *pick(rng, SEED_THREATS);
+        let title = format!(
+            "{threat_title}による{}の{}",
+            assets[first].name,
+            consequence(category)
+        );
+        let suggested = scale
+            .suggest_impact(
+                linked
+                    .iter()
+                    .map(|&a| (&assets[a].class, assets[a].personal_data)),
+            )
+            .unwrap_or(1);
+        let likelihood = weighted(rng, &[(1u8, 40), (2, 40), (3, 20)]);
+        let (impact, impact_reason) = if chance(rng, 85) {
+            (suggested, String::new())
+        } else {
+            (
+                rng.gen_range(1..=scale.max()),
+                "生成データ: 所管課の判断による".to_owned(),
+            )
+        };
+        let residual_likelihood = rng.gen_range(1..=likelihood);
+        let residual_impact = rng.gen_range(1..=impact);
+        let residual = scale.level(residual_likelihood, residual_impact);
+        let treatment = if residual == RiskLevel::Low && chance(rng, 30) {
+            Treatment::Accept
+        } else {
+            weighted(
+                rng,
+                &[
+                    (Treatment::Reduce, 75),
+                    (Treatment::Transfer, 15),
+                    (Treatment::Avoid, 10),
+                ],
+            )
+        };
+        let mut control_codes: Vec<String> = Vec::new();
+        for _ in 0..rng.gen_range(0..=3) {
+            let c = pick(rng, controls);
+            if !control_codes.contains(c) {
+                control_codes.push(c.clone());
+            }
+        }
+        let owner = match owners.get(unit) {
+            Some(people) if chance(rng, 60) => (*pick(rng, people)).to_owned(),
+            _ => String::new(),
+        };
+        let weakness = if chance(rng, 60) {
+            (*pick(rng, WEAKNESSES)).to_owned()
+        } else {
+            String::new()
+        };
+        let treatment_note = if chance(rng, 70) {
+            (*pick(rng, TREATMENT_NOTES)).to_owned()
+        } else {
+            String::new()
+        };
+        // About a third are already due (today is in December 2026).
+        let review_on = Some(day_between(
+            rng,
+            date(2026, Month::April, 1),
+            date(2028, Month::March, 31),
+        ));
+        let status = if chance(rng, 5) {
+            RiskStatus::Closed
+        } else {
+            RiskStatus::Open
+        };
+        out.push(RiskRecord {
+            draft: RiskDraft {
+                code: format!("R-{:05}", i + 1),
+                title,
+                unit: unit.to_owned(),
+                owner,
+                threat: threat.to_owned(),
+                weakness,
+                asset_group: String::new(),
+                assets: linked.iter().map(|&a| a as i64 + 1).collect(),
+                controls: control_codes,
+                likelihood: i64::from(likelihood),
+                impact: i64::from(impact),
+                impact_reason,
+                treatment: Some(treatment),
+                treatment_note,
+                residual_likelihood: Some(i64::from(residual_likelihood)),
+                residual_impact: Some(i64::from(residual_impact)),
+                review_on,
+                status: Some(status),
+            },
+            ..RiskRecord::default()
+        })?;
+    }
+    let count = out.count();
+    out.finish()?;
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -715,6 +1212,8 @@ mod tests {
             units: 20,
             people: 50,
             assets: 600,
+            controls: 80,
+            risks: 300,
         };
         let written = generate(dir.path(), counts, seed).expect("generate");
         (dir, written)
@@ -731,15 +1230,48 @@ mod tests {
             "people.csv",
             "assets.csv",
             "asset-relations.csv",
+            "controls.csv",
+            "control-status.csv",
+            "risks.csv",
         ] {
             let fa = std::fs::read(a.path().join(f)).expect("a");
             assert_eq!(fa, std::fs::read(b.path().join(f)).expect("b"), "{f}");
             assert!(fa.starts_with(UTF8_BOM_BYTES), "{f} starts with a BOM");
         }
-        assert_ne!(
-            std::fs::read(a.path().join("assets.csv")).expect("a"),
-            std::fs::read(c.path().join("assets.csv")).expect("c")
-        );
+        for f in ["assets.csv", "control-status.csv", "risks.csv"] {
+            assert_ne!(
+                std::fs::read(a.path().join(f)).expect("a"),
+                std::fs::read(c.path().join(f)).expect("c"),
+                "{f}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_four_files_do_not_depend_on_the_catalogue_and_risk_counts() {
+        let (a, _) = generated(5);
+        let b = tempfile::tempdir().expect("dir");
+        let counts = Counts {
+            units: 20,
+            people: 50,
+            assets: 600,
+            controls: 0,
+            risks: 0,
+        };
+        let written = generate(b.path(), counts, 5).expect("generate");
+        assert_eq!((written.controls, written.risks), (0, 0));
+        for f in [
+            "units.csv",
+            "people.csv",
+            "assets.csv",
+            "asset-relations.csv",
+        ] {
+            assert_eq!(
+                std::fs::read(a.path().join(f)).expect("a"),
+                std::fs::read(b.path().join(f)).expect("b"),
+                "{f}"
+            );
+        }
     }
 
     const UTF8_BOM_BYTES: &[u8] = &[0xEF, 0xBB, 0xBF];
@@ -814,6 +1346,102 @@ mod tests {
             RelationKind::Connects,
         ] {
             assert!(relations.iter().any(|(_, r)| r.kind == k), "kind {k}");
+        }
+
+        // Controls: 80 in all, 20 beyond the seed, each valid against the seeded data.
+        let controls = read_file::<Controls>(&read("controls.csv")).expect("controls");
+        assert_eq!(controls.len(), 80 - SEED_CONTROLS.len());
+        assert_eq!(written.controls, controls.len());
+        let roles: HashSet<&str> = mamori_domain::seed::ROLES.iter().map(|r| r.code).collect();
+        let cited: HashSet<&str> = SEED_CONTROLS
+            .iter()
+            .flat_map(|c| c.clauses.iter().copied())
+            .collect();
+        for (_, c) in &controls {
+            let d = &c.draft;
+            assert!(d.problems().is_empty(), "{}: {:?}", d.code, d.problems());
+            assert!(
+                !SEED_CONTROLS.iter().any(|s| s.code == d.code),
+                "{}",
+                d.code
+            );
+            assert!(d.code.starts_with(&d.area));
+            assert!(MEASURE_AREAS.iter().any(|a| a.code == d.area));
+            assert!(roles.contains(d.owner_role.as_str()), "{}", d.owner_role);
+            assert!(!d.clauses.is_empty());
+            assert!(d.clauses.iter().all(|a| cited.contains(a.as_str())));
+        }
+        let codes: Vec<String> = SEED_CONTROLS
+            .iter()
+            .map(|c| c.code.to_owned())
+            .chain(controls.iter().map(|(_, c)| c.draft.code.clone()))
+            .collect();
+
+        // Statuses: every control in every generated unit, every status present.
+        let statuses = read_file::<ControlStatuses>(&read("control-status.csv")).expect("statuses");
+        assert_eq!(statuses.len(), 80 * 20);
+        assert_eq!(written.statuses, statuses.len());
+        let unit_codes: HashSet<&str> = units.iter().map(|(_, u)| u.code.as_str()).collect();
+        for (_, s) in &statuses {
+            assert!(codes.contains(&s.control), "{}", s.control);
+            assert!(unit_codes.contains(s.unit.as_str()), "{}", s.unit);
+        }
+        for st in ImplStatus::ALL {
+            assert!(statuses.iter().any(|(_, s)| s.status == st), "{st:?}");
+        }
+
+        // Risks: on live assets of the risk's unit, rated as the register would accept.
+        let risks = read_file::<Risks>(&read("risks.csv")).expect("risks");
+        assert_eq!(risks.len(), 300);
+        assert_eq!(written.risks, risks.len());
+        assert_eq!(risks[0].1.draft.code, "R-00001");
+        let threats: HashSet<&str> = SEED_THREATS.iter().map(|t| t.0).collect();
+        let scale = RiskScale::ThreeByThree;
+        let today = date(2026, Month::December, 3);
+        for (_, r) in &risks {
+            let d = &r.draft;
+            assert!(threats.contains(d.threat.as_str()), "{}", d.threat);
+            assert!((1..=3).contains(&d.assets.len()), "{}", d.code);
+            assert!(d.controls.len() <= 3 && d.controls.iter().all(|c| codes.contains(c)));
+            let linked: Vec<&AssetRecord> = d
+                .assets
+                .iter()
+                .map(|id| &assets[(*id - 1) as usize].1)
+                .collect();
+            for a in &linked {
+                assert_eq!(a.owner_unit, d.unit, "{}", d.code);
+                assert_ne!(a.status, AssetStatus::Disposed, "{}", d.code);
+            }
+            let classes: Vec<(Class, bool)> = linked
+                .iter()
+                .map(|a| {
+                    let class = Class {
+                        confidentiality: a.confidentiality.clone(),
+                        integrity: a.integrity.clone(),
+                        availability: a.availability.clone(),
+                    };
+                    (class, a.personal_data)
+                })
+                .collect();
+            let suggested = scale.suggest_impact(classes.iter().map(|(c, p)| (c, *p)));
+            let rating = d.rate(scale, suggested).expect("rated");
+            assert!(d.owner.is_empty() || staff.contains(d.owner.as_str()));
+            if d.treatment == Some(Treatment::Accept) {
+                assert_eq!(rating.residual_level, RiskLevel::Low, "{}", d.code);
+            }
+        }
+        assert!(risks
+            .iter()
+            .any(|(_, r)| r.draft.review_on.is_some_and(|d| d < today)));
+        assert!(risks
+            .iter()
+            .any(|(_, r)| r.draft.review_on.is_some_and(|d| d > today)));
+        assert!(risks.iter().any(|(_, r)| !r.draft.impact_reason.is_empty()));
+        for t in Treatment::ALL {
+            assert!(
+                risks.iter().any(|(_, r)| r.draft.treatment == Some(t)),
+                "{t:?}"
+            );
         }
     }
 }
