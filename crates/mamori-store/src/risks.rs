@@ -1446,54 +1446,42 @@ async fn replace_links(
     control_ids: &[i64],
     control_codes: &[String],
 ) -> Result<()> {
-    let same = |held: &[i64], given: &[i64]| {
-        let mut a = held.to_vec();
-        let mut b = given.to_vec();
-        a.sort_unstable();
-        a.dedup();
-        b.sort_unstable();
-        b.dedup();
-        a == b
-    };
-    if !before.is_some_and(|b| same(&b.assets, assets)) {
-        sqlx::query("DELETE FROM risk_assets WHERE risk_id = $1")
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
-        let mut ids = assets.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        for a in ids {
-            sqlx::query("INSERT INTO risk_assets (risk_id, asset_id) VALUES ($1, $2)")
-                .bind(id)
-                .bind(a)
-                .execute(tx.conn())
-                .await?;
-        }
+    fn set<T: Ord + Clone>(items: &[T]) -> Vec<T> {
+        let mut v = items.to_vec();
+        v.sort();
+        v.dedup();
+        v
     }
-    let controls_same = before.is_some_and(|b| {
-        let mut held = b.controls.clone();
-        let mut given = control_codes.to_vec();
-        held.sort();
-        given.sort();
-        given.dedup();
-        held == given
-    });
-    if !controls_same {
-        sqlx::query("DELETE FROM risk_controls WHERE risk_id = $1")
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
-        let mut ids = control_ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        for c in ids {
-            sqlx::query("INSERT INTO risk_controls (risk_id, control_id) VALUES ($1, $2)")
-                .bind(id)
-                .bind(c)
-                .execute(tx.conn())
-                .await?;
-        }
+    if before.is_none_or(|b| set(&b.assets) != set(assets)) {
+        replace_link_set(tx, "risk_assets", "asset_id", id, &set(assets)).await?;
+    }
+    if before.is_none_or(|b| set(&b.controls) != set(control_codes)) {
+        replace_link_set(tx, "risk_controls", "control_id", id, &set(control_ids)).await?;
+    }
+    Ok(())
+}
+
+/// Rewrites the rows of a link `table` (`risk_assets`, `risk_controls`: names from code, never
+/// from input) of risk `id`.
+async fn replace_link_set(
+    tx: &mut WriteTx,
+    table: &str,
+    column: &str,
+    id: i64,
+    ids: &[i64],
+) -> Result<()> {
+    sqlx::query(&format!("DELETE FROM {table} WHERE risk_id = $1"))
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    for other in ids {
+        sqlx::query(&format!(
+            "INSERT INTO {table} (risk_id, {column}) VALUES ($1, $2)"
+        ))
+        .bind(id)
+        .bind(other)
+        .execute(tx.conn())
+        .await?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use super::fields::Fields;
 use super::kind::Kind;
-use super::table::{ColumnSpec, Problem, Row, Table};
+use super::table::{col, ColumnSpec, Problem, Row, Table};
 use super::values::write_bool;
 use crate::assets::{AssetStatus, AssetType, Segment};
 
@@ -49,14 +49,6 @@ pub struct AssetRecord {
 /// The `assets` kind.
 #[derive(Debug)]
 pub struct Assets;
-
-const fn col(code: &'static str, label: &'static str, required: bool) -> ColumnSpec {
-    ColumnSpec {
-        code,
-        label,
-        required,
-    }
-}
 
 const COLUMNS: &[ColumnSpec] = &[
     col("id", "資産ID", false),

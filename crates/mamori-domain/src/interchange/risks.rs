@@ -7,7 +7,7 @@
 
 use super::fields::Fields;
 use super::kind::Kind;
-use super::table::{ColumnSpec, Problem, Row, Table};
+use super::table::{col, ColumnSpec, Problem, Row, Table};
 use crate::catalogue::{is_valid_catalogue_code, split_list, MAX_TITLE};
 use crate::risk::register::{Acceptance, RiskDraft, RiskStatus, MAX_LINKS, MAX_NOTE};
 use crate::risk::{RiskLevel, Treatment};
@@ -34,14 +34,6 @@ pub struct RiskRecord {
 /// The `risks` kind.
 #[derive(Debug)]
 pub struct Risks;
-
-const fn col(code: &'static str, label: &'static str, required: bool) -> ColumnSpec {
-    ColumnSpec {
-        code,
-        label,
-        required,
-    }
-}
 
 const COLUMNS: &[ColumnSpec] = &[
     col("code", "リスクコード", false),

@@ -21,6 +21,15 @@ pub struct ColumnSpec {
     pub required: bool,
 }
 
+/// A column of a kind's table, in a `const` list.
+pub const fn col(code: &'static str, label: &'static str, required: bool) -> ColumnSpec {
+    ColumnSpec {
+        code,
+        label,
+        required,
+    }
+}
+
 /// The most problems collected from one file. Past this, one more problem
 /// (`import-too-many-problems`, on the row where checking stopped) ends the list and reading
 /// stops: a file with more problems needs fixing anyway, and a hostile one must not make the
