@@ -2,8 +2,9 @@
 //! Every write goes through [`Store::write_asset`], which keeps the sort rank, the search key
 //! and its grams in step with the record and audits the change.
 
-use crate::list::{Filter, ListQuery};
-use crate::{format_ts, Result, Store, StoreError, WriteTx};
+use crate::list::{Filter, KeyOrder, ListQuery};
+use crate::values::values_list;
+use crate::{format_ts, Backend, Result, Store, StoreError, WriteTx};
 use mamori_domain::assets::classification::{Axis, Class, Scheme};
 use mamori_domain::assets::search::{grams, plan, record_key};
 use mamori_domain::assets::{AssetDraft, AssetStatus, AssetType, RelationKind, Segment};
@@ -233,18 +234,25 @@ impl AssetSort {
         Self::ALL.iter().find(|(c, _)| *c == code).map(|(_, s)| *s)
     }
 
-    fn sql(self, descending: bool) -> String {
-        let dir = if descending { "DESC" } else { "ASC" };
-        let column = match self {
-            AssetSort::Id => return format!("a.id {dir}"),
+    /// The column sorted on (before the id, which breaks ties).
+    fn key(self) -> &'static str {
+        match self {
+            AssetSort::Id => "a.id",
             AssetSort::Name => "a.name",
             AssetSort::Type => "a.asset_type",
             AssetSort::Unit => "u.code",
             AssetSort::Confidentiality => "a.c_rank",
             AssetSort::Review => "a.review_on",
             AssetSort::Updated => "a.updated_at",
-        };
-        format!("{column} {dir}, a.id {dir}")
+        }
+    }
+
+    fn sql(self, descending: bool) -> String {
+        let dir = if descending { "DESC" } else { "ASC" };
+        match self {
+            AssetSort::Id => format!("a.id {dir}"),
+            other => format!("{} {dir}, a.id {dir}", other.key()),
+        }
     }
 }
 
@@ -275,6 +283,13 @@ pub struct AssetFilter {
     pub sort: AssetSort,
     /// Descending.
     pub descending: bool,
+}
+
+impl AssetFilter {
+    /// True when a free-text query narrows the list.
+    fn searches(&self) -> bool {
+        self.query.as_deref().is_some_and(|q| !q.trim().is_empty())
+    }
 }
 
 fn id_list(ids: &[UnitId]) -> String {
@@ -351,13 +366,18 @@ impl Store {
                 } else {
                     // Candidates come from the rarest gram alone (one index range, no
                     // aggregate); the words are then confirmed as substrings of the key.
-                    let Some(rarest) = self.rarest_gram(&plan.grams).await? else {
+                    let Some((rarest, count)) = self.rarest_gram(&plan.grams).await? else {
                         return Ok(None);
                     };
-                    f.add(
-                        "a.id IN (SELECT asset_id FROM asset_grams WHERE gram = ?)",
-                        rarest.clone(),
-                    );
+                    let clause = if self.backend == Backend::Postgres && count < GRAM_COUNT_CAP {
+                        // PostgreSQL underestimates a gram's assets and then hash-joins them
+                        // with a scan of the whole register; given as an array, they are
+                        // looked up by id in one index scan.
+                        "a.id = ANY(ARRAY(SELECT asset_id FROM asset_grams WHERE gram = ?))"
+                    } else {
+                        "a.id IN (SELECT asset_id FROM asset_grams WHERE gram = ?)"
+                    };
+                    f.add(clause, rarest.clone());
                     plan.words_to_confirm(&rarest)
                 };
                 for word in confirm {
@@ -372,9 +392,10 @@ impl Store {
         Ok(Some(f))
     }
 
-    /// The gram of `grams` that the fewest assets are indexed under (counting at most
-    /// [`GRAM_COUNT_CAP`] each), or `None` when one of them indexes none: then nothing matches.
-    async fn rarest_gram(&self, grams: &[String]) -> Result<Option<String>> {
+    /// The gram of `grams` that the fewest assets are indexed under and their number
+    /// (counting at most [`GRAM_COUNT_CAP`] each), or `None` when one of them indexes none:
+    /// then nothing matches.
+    async fn rarest_gram(&self, grams: &[String]) -> Result<Option<(String, i64)>> {
         let mut rarest: Option<(i64, &String)> = None;
         for gram in grams {
             let n: i64 = sqlx::query_scalar(
@@ -391,7 +412,7 @@ impl Store {
                 rarest = Some((n, gram));
             }
         }
-        Ok(rarest.map(|(_, g)| g.clone()))
+        Ok(rarest.map(|(n, g)| (g.clone(), n)))
     }
 
     /// A page of assets matching the filter, and the total.
@@ -405,13 +426,29 @@ impl Store {
             return Ok((Vec::new(), 0));
         };
         let order = filter.sort.sql(filter.descending);
-        let needs_unit = filter.sort == AssetSort::Unit;
+        let narrow_from = if filter.sort == AssetSort::Unit {
+            "FROM assets a JOIN units u ON u.id = a.owner_unit_id"
+        } else {
+            "FROM assets a"
+        };
         let query = ListQuery {
             columns: ASSET_COLUMNS,
             from: ASSET_FROM,
             order: &order,
-            count_from: (!needs_unit).then_some("FROM assets a"),
+            count_from: Some(narrow_from),
         };
+        if filter.searches() {
+            // Thousands of matches for a common fragment: read them once, not twice.
+            let order = KeyOrder {
+                id: "a.id",
+                key: filter.sort.key(),
+                descending: filter.descending,
+                from: narrow_from,
+            };
+            return query
+                .page_one_pass(&self.pool, &f, &order, limit, offset, asset_from_row)
+                .await;
+        }
         query
             .page(&self.pool, &f, limit, offset, asset_from_row)
             .await
@@ -870,28 +907,6 @@ async fn insert_rows(tx: &mut WriteTx, rows: &[PendingInsert]) -> Result<()> {
         .await
         .map_err(crate::on_unique("asset"))?;
     Ok(())
-}
-
-/// `(…), (…)` for `rows` rows of `columns` parameters: `$n` on PostgreSQL, plain `?` on
-/// SQLite, where sqlx looks each named parameter up by a linear scan (so `$n` would make
-/// binding a statement of n parameters cost n²).
-fn values_list(postgres: bool, rows: usize, columns: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 6);
-    for r in 0..rows {
-        out.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..columns {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            if postgres {
-                out.push_str(&format!("${}", r * columns + c + 1));
-            } else {
-                out.push('?');
-            }
-        }
-        out.push(')');
-    }
-    out
 }
 
 /// Most grams in one INSERT (two parameters each).

@@ -2,6 +2,7 @@
 //! [`crate::WriteTx::audit`]; nothing here updates or deletes.
 
 use crate::list::{Filter, ListQuery};
+use crate::values::values_list;
 use crate::{Result, Store};
 use futures_util::TryStreamExt;
 use mamori_domain::audit::{
@@ -10,24 +11,38 @@ use mamori_domain::audit::{
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-pub(crate) async fn insert_entry(tx: &mut Transaction<'static, Any>, e: &AuditEntry) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, source, action, entity_type, entity_id, \
-         before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(e.seq)
-    .bind(&e.record.at)
-    .bind(&e.record.actor)
-    .bind(&e.record.source)
-    .bind(&e.record.action)
-    .bind(&e.record.entity_type)
-    .bind(&e.record.entity_id)
-    .bind(&e.record.before)
-    .bind(&e.record.after)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .execute(&mut **tx)
-    .await?;
+/// Audit entries per multi-row INSERT (11 parameters each).
+pub(crate) const ENTRIES_PER_INSERT: usize = 250;
+
+/// Appends `entries` (already chained, in order) in multi-row statements of at most
+/// [`ENTRIES_PER_INSERT`].
+pub(crate) async fn insert_entries(
+    tx: &mut Transaction<'static, Any>,
+    postgres: bool,
+    entries: &[AuditEntry],
+) -> Result<()> {
+    for chunk in entries.chunks(ENTRIES_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
+            values_list(postgres, chunk.len(), 11)
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = q
+                .bind(e.seq)
+                .bind(&e.record.at)
+                .bind(&e.record.actor)
+                .bind(&e.record.source)
+                .bind(&e.record.action)
+                .bind(&e.record.entity_type)
+                .bind(&e.record.entity_id)
+                .bind(&e.record.before)
+                .bind(&e.record.after)
+                .bind(&e.prev_hash)
+                .bind(&e.hash);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 

@@ -35,6 +35,7 @@ mod time_fmt;
 // Training
 mod training;
 mod tx;
+mod values;
 
 pub use assets::{
     AssetBrief, AssetFilter, AssetRow, AssetScope, AssetSort, RelationRow, StatusFilter,

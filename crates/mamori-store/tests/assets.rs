@@ -136,6 +136,86 @@ store_test!(search_finds_japanese_fragments_and_folded_forms, |db| {
     assert_eq!(names(s, &query("名簿")).await, ["選挙人名簿"]);
 });
 
+store_test!(
+    a_search_pages_and_counts_like_the_list_in_every_order,
+    |db| {
+        db.store.migrate().await.expect("migrate");
+        let a = unit(&db.store, "secretariat").await;
+        let b = unit(&db.store, "audit_office").await;
+        let mut tx = db.store.begin(actor()).await.expect("begin");
+        // Eleven matches with repeated names (the id breaks ties), review dates with gaps, two
+        // units, one disposed; and assets that do not match.
+        for i in 0..11 {
+            let mut d = draft(
+                &format!("ファイルサーバ {}", i % 4),
+                if i % 3 == 0 { b } else { a },
+                "2",
+            );
+            d.review_on = (i % 2 == 0).then(|| {
+                time::Date::from_calendar_date(2027, time::Month::January, 1 + i as u8)
+                    .expect("date")
+            });
+            if i == 7 {
+                d.status = AssetStatus::Disposed;
+                d.disposed_on = Some(time::macros::date!(2026 - 04 - 01));
+                d.disposal_method = "溶解".into();
+            }
+            Store::create_asset(&mut tx, &d).await.expect("create");
+        }
+        for name in ["会計システム", "サーバ室の鍵"] {
+            Store::create_asset(&mut tx, &draft(name, a, "2"))
+                .await
+                .expect("create");
+        }
+        tx.commit().await.expect("commit");
+        let s = &db.store;
+        for (_, sort) in AssetSort::ALL {
+            for descending in [false, true] {
+                for status in [StatusFilter::Any, StatusFilter::Active] {
+                    let list = AssetFilter {
+                        sort: *sort,
+                        descending,
+                        status,
+                        ..AssetFilter::default()
+                    };
+                    let (all, _) = s.assets_page(&list, 1000, 0).await.expect("list");
+                    let expected: Vec<AssetId> = all
+                        .iter()
+                        .filter(|r| r.name.starts_with("ファイルサーバ"))
+                        .map(|r| r.id)
+                        .collect();
+                    let search = AssetFilter {
+                        query: Some("ﾌｧｲﾙｻｰﾊﾞ".into()),
+                        ..list.clone()
+                    };
+                    let mut paged = Vec::new();
+                    for offset in (0..14).step_by(4) {
+                        let (rows, total) =
+                            s.assets_page(&search, 4, offset).await.expect("search");
+                        assert_eq!(
+                            total,
+                            expected.len() as i64,
+                            "{sort:?} {descending} {offset}"
+                        );
+                        paged.extend(rows.into_iter().map(|r| r.id));
+                    }
+                    assert_eq!(paged, expected, "{sort:?} descending={descending}");
+                }
+            }
+        }
+        // A page beyond the last match still tells how many there are.
+        let (rows, total) = s.assets_page(&query("サーバ"), 5, 50).await.expect("far");
+        assert!(rows.is_empty());
+        assert_eq!(total, 12);
+        let (rows, total) = s
+            .assets_page(&query("存在しない語"), 5, 0)
+            .await
+            .expect("none");
+        assert!(rows.is_empty());
+        assert_eq!(total, 0);
+    }
+);
+
 store_test!(staff_see_their_units_assets_up_to_level_two, |db| {
     db.store.migrate().await.expect("migrate");
     let sec = unit(&db.store, "secretariat").await;

@@ -272,6 +272,55 @@ store_test!(chain_verifies_and_checkpoints_hold, |db| {
     assert!(!report.ok());
 });
 
+store_test!(
+    a_long_transaction_appends_every_entry_in_order_and_only_on_commit,
+    |db| {
+        db.store.migrate().await.expect("migrate");
+        let (count, _) = db.store.audit_head().await.expect("head");
+        // More entries than one multi-row statement holds, and not a multiple of it.
+        const N: i64 = 613;
+        let mut tx = db.store.begin(actor()).await.expect("begin");
+        let mut seqs = Vec::new();
+        for i in 0..N {
+            let e = tx
+                .audit("test.bulk", "test", &i.to_string(), None, None)
+                .await
+                .expect("audit");
+            seqs.push(e.seq);
+        }
+        assert_eq!(seqs.first(), Some(&(count + 1)));
+        assert_eq!(tx.commit().await.expect("commit"), (count + 1, count + N));
+        let report = db.store.audit_verify(&[], |_| {}).await.expect("verify");
+        assert!(report.ok(), "{report:?}");
+        assert_eq!(report.count, count + N);
+        let filter = mamori_store::AuditFilter {
+            action_prefix: Some("test.bulk".into()),
+            ..Default::default()
+        };
+        let (entries, total) = db.store.audit_page(&filter, 1000, 0).await.expect("page");
+        assert_eq!(total, N);
+        let mut ids: Vec<i64> = entries
+            .iter()
+            .map(|e| e.record.entity_id.parse().expect("id"))
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (0..N).collect::<Vec<_>>());
+
+        // A transaction dropped before commit leaves nothing, buffered or written.
+        let mut tx = db.store.begin(actor()).await.expect("begin");
+        for i in 0..300 {
+            tx.audit("test.dropped", "test", &i.to_string(), None, None)
+                .await
+                .expect("audit");
+        }
+        drop(tx);
+        let (after, _) = db.store.audit_head().await.expect("head");
+        assert_eq!(after, count + N);
+        let report = db.store.audit_verify(&[], |_| {}).await.expect("verify");
+        assert!(report.ok(), "{report:?}");
+    }
+);
+
 store_test!(sessions_tokens_and_throttle_rows, |db| {
     db.store.migrate().await.expect("migrate");
     let now = time::OffsetDateTime::now_utc();
