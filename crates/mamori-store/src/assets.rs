@@ -909,35 +909,30 @@ async fn insert_rows(tx: &mut WriteTx, rows: &[PendingInsert]) -> Result<()> {
     Ok(())
 }
 
-/// Most grams in one INSERT (two parameters each).
-const GRAMS_PER_STATEMENT: usize = 1000;
+/// Most grams in one INSERT.
+const GRAMS_PER_STATEMENT: usize = 5000;
 
-/// Inserts (gram, asset id) pairs, in statements of [`GRAMS_PER_STATEMENT`].
+/// Inserts (gram, asset id) pairs, [`GRAMS_PER_STATEMENT`] to a statement, each statement's
+/// pairs bound as one JSON array: binding two parameters per pair cost more than SQLite's own
+/// work on the index (an import of 100,000 assets writes 1.6 million grams).
 async fn insert_grams(tx: &mut WriteTx, grams: &[QueuedGram]) -> Result<()> {
-    let postgres = tx.is_postgres();
-    let mut full_sql = None;
+    let sql = if tx.is_postgres() {
+        "INSERT INTO asset_grams (gram, asset_id) \
+         SELECT e ->> 0, CAST(e ->> 1 AS BIGINT) FROM json_array_elements(CAST($1 AS json)) AS e"
+    } else {
+        // OR FAIL: no statement journal (a failure fails the whole import, which rolls back).
+        "INSERT OR FAIL INTO asset_grams (gram, asset_id) SELECT value ->> 0, value ->> 1 FROM json_each($1)"
+    };
     for chunk in grams.chunks(GRAMS_PER_STATEMENT) {
-        let sql = if chunk.len() == GRAMS_PER_STATEMENT {
-            full_sql
-                .get_or_insert_with(|| gram_sql(postgres, GRAMS_PER_STATEMENT))
-                .clone()
-        } else {
-            gram_sql(postgres, chunk.len())
-        };
-        let mut q = sqlx::query(&sql);
-        for (g, id) in chunk {
-            q = q.bind(String::from_iter(g)).bind(*id);
-        }
-        q.execute(tx.conn()).await?;
+        let pairs: Vec<(String, i64)> = chunk
+            .iter()
+            .map(|(g, id)| (String::from_iter(g), *id))
+            .collect();
+        let json = serde_json::to_string(&pairs)
+            .map_err(|e| StoreError::Corrupt(format!("grams as JSON: {e}")))?;
+        sqlx::query(sql).bind(json).execute(tx.conn()).await?;
     }
     Ok(())
-}
-
-fn gram_sql(postgres: bool, rows: usize) -> String {
-    format!(
-        "INSERT INTO asset_grams (gram, asset_id) VALUES {}",
-        values_list(postgres, rows, 2)
-    )
 }
 
 /// One side of a relation, briefly.

@@ -137,8 +137,8 @@ const IMPORT_CACHE_KIB: i64 = 32 * 1024;
 /// Connection settings a large import changes for its duration, and restores (every large
 /// import: assets, relations, control statuses, risks).
 pub(crate) enum ImportSettings {
-    /// SQLite: the page cache and where statement journals go, as they were.
-    Sqlite { cache_size: i64, temp_store: i64 },
+    /// SQLite: the page cache as it was.
+    Sqlite { cache_size: i64 },
     /// PostgreSQL: `enable_seqscan` as it was.
     Postgres { enable_seqscan: String },
 }
@@ -147,9 +147,9 @@ impl ImportSettings {
     /// For an import of [`TUNE_FROM_ROWS`] rows or more:
     ///
     /// - SQLite: a page cache of at least [`IMPORT_CACHE_KIB`] (so the index pages an import
-    ///   keeps appending to stay in memory instead of being written to the WAL and read back),
-    ///   and statement journals in memory (a multi-row INSERT journals each page it touches;
-    ///   on disk that is a write to a temporary file per page).
+    ///   keeps appending to stay in memory instead of being written to the WAL and read back).
+    ///   Statement journals are in memory on every connection (`temp_store`, set at connect):
+    ///   a multi-row INSERT journals each page it touches.
     /// - PostgreSQL: no sequential scans. The foreign-key checks of `asset_grams` look the
     ///   asset up once per gram, with a plan made at the first check, while `assets` is still
     ///   a few pages; a sequential scan then looks cheapest and stays cached while the table
@@ -174,9 +174,6 @@ impl ImportSettings {
         let cache_size: i64 = sqlx::query_scalar("PRAGMA cache_size")
             .fetch_one(tx.conn())
             .await?;
-        let temp_store: i64 = sqlx::query_scalar("PRAGMA temp_store")
-            .fetch_one(tx.conn())
-            .await?;
         // Negative: KiB; positive: pages (of 4 KiB, Mamori's page size).
         let kib = if cache_size < 0 {
             -cache_size
@@ -188,13 +185,7 @@ impl ImportSettings {
                 .execute(tx.conn())
                 .await?;
         }
-        sqlx::query("PRAGMA temp_store = MEMORY")
-            .execute(tx.conn())
-            .await?;
-        Ok(Some(ImportSettings::Sqlite {
-            cache_size,
-            temp_store,
-        }))
+        Ok(Some(ImportSettings::Sqlite { cache_size }))
     }
 
     /// Restores what [`ImportSettings::raise`] changed (when it changed anything) and hands
@@ -215,14 +206,8 @@ impl ImportSettings {
 
     async fn restore(self, tx: &mut WriteTx) -> Result<()> {
         match self {
-            ImportSettings::Sqlite {
-                cache_size,
-                temp_store,
-            } => {
+            ImportSettings::Sqlite { cache_size } => {
                 sqlx::query(&format!("PRAGMA cache_size = {cache_size}"))
-                    .execute(tx.conn())
-                    .await?;
-                sqlx::query(&format!("PRAGMA temp_store = {temp_store}"))
                     .execute(tx.conn())
                     .await?;
             }

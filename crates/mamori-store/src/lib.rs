@@ -176,6 +176,10 @@ impl Store {
                             conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            // Temporary tables, sorts and statement journals in memory: set
+                            // once here, because SQLite refuses to change it inside a
+                            // transaction once the connection has used temporary storage.
+                            conn.execute("PRAGMA temp_store = MEMORY").await?;
                             Ok(())
                         })
                     })
