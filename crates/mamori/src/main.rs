@@ -79,9 +79,9 @@ pub enum Command {
     Export {
         /// What to export.
         kind: transfer::KindArg,
-        /// File format.
-        #[arg(long, value_enum, default_value = "csv")]
-        format: transfer::FormatArg,
+        /// File format (without it: from the -o file's extension, .xlsx or .json, else CSV).
+        #[arg(long, value_enum)]
+        format: Option<transfer::FormatArg>,
         /// Text encoding of CSV.
         #[arg(long, value_enum, default_value = "utf-8")]
         encoding: transfer::EncodingArg,

@@ -72,6 +72,24 @@ pub enum FormatArg {
     Json,
 }
 
+impl FormatArg {
+    /// The format asked for, or the one the output file's extension names (`.xlsx`, `.json`;
+    /// case-insensitive), or CSV: `-o 台帳.xlsx` writes a workbook, not CSV under that name.
+    pub fn resolve(given: Option<FormatArg>, output: Option<&Path>) -> FormatArg {
+        given.unwrap_or_else(|| {
+            let ext = output
+                .and_then(Path::extension)
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            match ext.as_deref() {
+                Some("xlsx") => FormatArg::Xlsx,
+                Some("json") => FormatArg::Json,
+                _ => FormatArg::Csv,
+            }
+        })
+    }
+}
+
 /// CSV encodings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EncodingArg {
@@ -550,13 +568,14 @@ impl<'p, K: Kind> Exporter<'p, K> {
 pub async fn export(
     store: &Store,
     kind: KindArg,
-    format: FormatArg,
+    format: Option<FormatArg>,
     encoding: EncodingArg,
     header: HeaderArg,
     output: Option<&Path>,
     // Coverage
     unit: Option<&str>,
 ) -> Result<ExitCode> {
+    let format = FormatArg::resolve(format, output);
     // Coverage: `--unit` narrows the control-status export only.
     let units = match unit {
         Some(_) if kind != KindArg::ControlStatus => {
@@ -767,6 +786,20 @@ mod tests {
     use super::*;
     use mamori_domain::assets::RelationKind;
     use mamori_domain::interchange::kind::{write_csv, write_json};
+
+    #[test]
+    fn an_export_without_format_follows_the_output_files_extension() {
+        let f = |given, out: Option<&str>| FormatArg::resolve(given, out.map(Path::new));
+        assert_eq!(f(None, Some("台帳.xlsx")), FormatArg::Xlsx);
+        assert_eq!(f(None, Some("out/REG.XLSX")), FormatArg::Xlsx);
+        assert_eq!(f(None, Some("assets.json")), FormatArg::Json);
+        assert_eq!(f(None, Some("assets.csv")), FormatArg::Csv);
+        assert_eq!(f(None, Some("assets")), FormatArg::Csv);
+        assert_eq!(f(None, None), FormatArg::Csv);
+        // What is asked for wins over the name.
+        assert_eq!(f(Some(FormatArg::Csv), Some("x.xlsx")), FormatArg::Csv);
+        assert_eq!(f(Some(FormatArg::Json), None), FormatArg::Json);
+    }
 
     fn units() -> Vec<UnitRecord> {
         vec![
