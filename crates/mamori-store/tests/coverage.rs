@@ -136,6 +136,26 @@ async fn exported(store: &Store, filter: &ControlStatusFilter) -> Vec<ControlSta
     rows
 }
 
+/// Imports control statuses from CSV text as tanaka and commits; the file must be valid.
+async fn import_as_tanaka(store: &Store, csv: &str) {
+    let records = read_file::<ControlStatuses>(csv.as_bytes()).expect("parse");
+    let mut tx = store.begin(actor("tanaka")).await.expect("begin");
+    Store::import_control_statuses(&mut tx, &records, |c| c.to_owned(), None)
+        .await
+        .expect("import")
+        .expect("valid");
+    tx.commit().await.expect("commit");
+}
+
+/// The stored status of a control in a unit (which must exist).
+async fn status_of(store: &Store, control: i64, unit: UnitId) -> ControlStatusRow {
+    store
+        .control_status(control, unit)
+        .await
+        .expect("query")
+        .expect("status row")
+}
+
 fn pairs(rows: &[ControlStatusRow]) -> Vec<(String, String, String)> {
     rows.iter()
         .filter(|r| r.control.starts_with("X-"))
@@ -188,12 +208,7 @@ store_test!(control_status_export_and_import, |db| {
         .await
         .expect("q")
         .expect("c");
-    let st = db
-        .store
-        .control_status(x_all.id, s.soumu)
-        .await
-        .expect("q")
-        .expect("row");
+    let st = status_of(&db.store, x_all.id, s.soumu).await;
     assert_eq!(st.status, "implemented");
     assert_eq!(st.updated_by.as_deref(), Some("tanaka"));
     assert_eq!(st.verified_by, None, "verification is not imported");
@@ -219,38 +234,16 @@ store_test!(control_status_export_and_import, |db| {
     assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 3));
     drop(tx);
     let changed = "control,unit,status,note\nX-ALL,soumu,implemented,メモ変更\n";
-    let mut tx = db.store.begin(actor("tanaka")).await.expect("b");
-    let r = read_file::<ControlStatuses>(changed.as_bytes()).expect("p");
-    Store::import_control_statuses(&mut tx, &r, |c| c.to_owned(), None)
-        .await
-        .expect("i")
-        .expect("ok");
-    tx.commit().await.expect("c");
-    let st = db
-        .store
-        .control_status(x_all.id, s.soumu)
-        .await
-        .expect("q")
-        .expect("r");
+    import_as_tanaka(&db.store, changed).await;
+    let st = status_of(&db.store, x_all.id, s.soumu).await;
     assert_eq!(
         st.verified_by.as_deref(),
         Some("auditor"),
         "a note keeps it"
     );
     let downgraded = "control,unit,status\nX-ALL,soumu,partial\n";
-    let mut tx = db.store.begin(actor("tanaka")).await.expect("b");
-    let r = read_file::<ControlStatuses>(downgraded.as_bytes()).expect("p");
-    Store::import_control_statuses(&mut tx, &r, |c| c.to_owned(), None)
-        .await
-        .expect("i")
-        .expect("ok");
-    tx.commit().await.expect("c");
-    let st = db
-        .store
-        .control_status(x_all.id, s.soumu)
-        .await
-        .expect("q")
-        .expect("r");
+    import_as_tanaka(&db.store, downgraded).await;
+    let st = status_of(&db.store, x_all.id, s.soumu).await;
     assert_eq!((st.status.as_str(), st.verified_by), ("partial", None));
 
     // Refusals by row and column; nothing written.

@@ -46,6 +46,20 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Runs `mamori import KIND FILE`, which must be refused, and returns what it said on stderr.
+fn refused_import(data_dir: &Path, kind: &str, file: &Path) -> String {
+    let out = mamori(data_dir, &["import", kind, &file.display().to_string()]);
+    assert!(!out.status.success(), "{kind} import should be refused");
+    text(&out.stderr)
+}
+
+/// Asserts that `err` names each of `places` (`FILE:LINE: COLUMN:`).
+fn assert_names(err: &str, places: &[&str]) {
+    for place in places {
+        assert!(err.contains(place), "{place} in {err}");
+    }
+}
+
 async fn sqlite(dir: &Path) -> sqlx::SqlitePool {
     sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("mamori.db").display()))
         .await
@@ -1136,12 +1150,7 @@ fn training_records_import_in_wareki_and_export_round_trip() {
         "職員番号,研修コード,修了日\r\nT001,no-such-course,2026-07-01\r\nT001,security-annual,2026-02-30\r\n",
     )
     .expect("write");
-    let out = mamori(
-        dir.path(),
-        &["import", "training-records", &bad.display().to_string()],
-    );
-    assert!(!out.status.success());
-    let err = text(&out.stderr);
+    let err = refused_import(dir.path(), "training-records", &bad);
     assert!(err.contains("bad.csv:3:"), "{err}");
     let again = mamori(
         dir.path(),
@@ -1257,12 +1266,7 @@ fn catalogues_export_and_an_own_control_catalogue_imports_all_or_nothing() {
          KI-01,M6,重複,6(6),system_manager\r\n",
     )
     .expect("write");
-    let out = mamori(
-        dir.path(),
-        &["import", "controls", &bad.display().to_string()],
-    );
-    assert!(!out.status.success());
-    let err = text(&out.stderr);
+    let err = refused_import(dir.path(), "controls", &bad);
     assert!(err.contains("controls.csv:6: 管理策コード:"), "{err}");
     std::fs::write(
         &bad,
@@ -1273,19 +1277,15 @@ fn catalogues_export_and_an_own_control_catalogue_imports_all_or_nothing() {
          KI-04,M6,条項なし,6(10),system_manager\r\n",
     )
     .expect("write");
-    let out = mamori(
-        dir.path(),
-        &["import", "controls", &bad.display().to_string()],
+    let err = refused_import(dir.path(), "controls", &bad);
+    assert_names(
+        &err,
+        &[
+            "controls.csv:3: 対策分野:",
+            "controls.csv:4: 責任者の役割:",
+            "controls.csv:5: 基本方針の条項:",
+        ],
     );
-    assert!(!out.status.success());
-    let err = text(&out.stderr);
-    for want in [
-        "controls.csv:3: 対策分野:",
-        "controls.csv:4: 責任者の役割:",
-        "controls.csv:5: 基本方針の条項:",
-    ] {
-        assert!(err.contains(want), "{want} in {err}");
-    }
     let before = mamori(dir.path(), &["export", "controls", "--header", "codes"]);
     assert!(
         !text(&before.stdout).contains("KI-01"),
@@ -1374,34 +1374,23 @@ fn control_status_exports_every_applicable_pair_and_imports_all_or_nothing() {
          M1-01,総務課,partial,\r\n",
     )
     .expect("write");
-    let out = mamori(
-        dir.path(),
-        &["import", "control-status", &bad.display().to_string()],
-    );
-    assert!(!out.status.success());
-    let err = text(&out.stderr);
-    for want in ["status.csv:5: status:", "status.csv:5: links:"] {
-        assert!(err.contains(want), "{want} in {err}");
-    }
+    let err = refused_import(dir.path(), "control-status", &bad);
+    assert_names(&err, &["status.csv:5: status:", "status.csv:5: links:"]);
     std::fs::write(
         &bad,
         "control,unit,status\r\nM1-01,soumu,implemented\r\nNOPE-1,soumu,implemented\r\n\
          M1-01,nowhere,implemented\r\nM1-01,総務課,partial\r\n",
     )
     .expect("write");
-    let out = mamori(
-        dir.path(),
-        &["import", "control-status", &bad.display().to_string()],
+    let err = refused_import(dir.path(), "control-status", &bad);
+    assert_names(
+        &err,
+        &[
+            "status.csv:3: control:",
+            "status.csv:4: unit:",
+            "status.csv:5: control:",
+        ],
     );
-    assert!(!out.status.success());
-    let err = text(&out.stderr);
-    for want in [
-        "status.csv:3: control:",
-        "status.csv:4: unit:",
-        "status.csv:5: control:",
-    ] {
-        assert!(err.contains(want), "{want} in {err}");
-    }
     let soumu = mamori(
         dir.path(),
         &[
@@ -1516,20 +1505,16 @@ fn risks_import_from_cp932_all_or_nothing_and_export_round_trips() {
                R-0005,尺度外,事務局,T1-01,1,,4,3,低減,\r\n";
     let cp932 = mamori_domain::interchange::kind::to_cp932(bad).expect("cp932");
     std::fs::write(&risks, &cp932).expect("write");
-    let out = mamori(
-        dir.path(),
-        &["import", "risks", &risks.display().to_string()],
+    let err = refused_import(dir.path(), "risks", &risks);
+    assert_names(
+        &err,
+        &[
+            "risks.csv:3: 影響度の理由:",
+            "risks.csv:4: 脅威コード:",
+            "risks.csv:5: 対応:",
+            "risks.csv:6: 発生可能性:",
+        ],
     );
-    assert!(!out.status.success());
-    let err = text(&out.stderr);
-    for want in [
-        "risks.csv:3: 影響度の理由:",
-        "risks.csv:4: 脅威コード:",
-        "risks.csv:5: 対応:",
-        "risks.csv:6: 発生可能性:",
-    ] {
-        assert!(err.contains(want), "{want} in {err}");
-    }
     let empty = mamori(dir.path(), &["export", "risks", "--header", "codes"]);
     assert_eq!(
         text(&empty.stdout).lines().count(),
