@@ -228,12 +228,18 @@ impl Store {
 impl Store {
     /// The sequence number of the newest audit entry: a version stamp of all data, because
     /// every change appends to the trail in its own transaction. Caches keyed by it are exact
-    /// across several servers sharing one database.
+    /// across several servers sharing one database: the version returned was read after this
+    /// call began, so it includes every change committed before (concurrent calls share one
+    /// such read, see `version.rs`).
     pub async fn data_version(&self) -> Result<i64> {
-        let seq: Option<i64> =
-            sqlx::query_scalar("SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(seq.unwrap_or(0))
+        self.version_reads
+            .current(|| async {
+                let seq: Option<i64> =
+                    sqlx::query_scalar("SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(seq.unwrap_or(0))
+            })
+            .await
     }
 }

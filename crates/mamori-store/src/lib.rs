@@ -36,6 +36,7 @@ mod time_fmt;
 mod training;
 mod tx;
 mod values;
+mod version;
 
 pub use assets::{
     AssetBrief, AssetFilter, AssetRow, AssetScope, AssetSort, RelationRow, StatusFilter,
@@ -139,6 +140,8 @@ pub struct Store {
     /// SQLite has one writer at a time; serialising writers in the process avoids busy errors
     /// from lock upgrades. PostgreSQL serialises audit appends with a table lock instead.
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Data-version reads shared between concurrent requests ([`Store::data_version`]).
+    version_reads: Arc<version::SharedVersionReads>,
 }
 
 static MIGRATIONS_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -192,6 +195,7 @@ impl Store {
             pool,
             backend,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            version_reads: Arc::default(),
         };
         if backend == Backend::Sqlite {
             store.assert_durable().await?;
