@@ -9,6 +9,12 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc instead of the C library's allocator: imports and pages allocate many small,
+/// short-lived strings from several threads, where glibc's malloc spent a fifth of an
+/// import's CPU (see `docs/benchmarks.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Mamori (守り): information security management for Japanese local governments.
 #[derive(Debug, Parser)]
 #[command(name = "mamori", version, about)]
