@@ -4,6 +4,7 @@
 
 use crate::list::{Filter, KeyOrder, ListQuery};
 use crate::values::values_list;
+use crate::tx::plain_audit_json;
 use crate::{format_ts, Backend, Result, Store, StoreError, WriteTx};
 use mamori_domain::assets::classification::{Axis, Class, Scheme};
 use mamori_domain::assets::search::{grams, plan, record_key};
@@ -569,99 +570,38 @@ impl Store {
             // Risk register: a changed class calls the risks naming the asset into question.
             Self::raise_reviews_if_class_changed(tx, b, &after).await?;
         }
-        tx.audit(
-            action,
-            "asset",
-            &id.to_string(),
-            before.as_ref().and_then(|b| serde_json::to_value(b).ok()),
-            serde_json::to_value(&after).ok(),
-        )
-        .await?;
+        tx.audit_plain(action, "asset", &id.to_string(), before.as_ref(), Some(&after))
+            .await?;
         Ok(after)
     }
 
-    /// [`Store::write_asset_with_id`] for imports, which resolved the references already:
-    /// the written row is built from the draft and `refs` instead of being read back (the same
-    /// columns a read gives), and new rows with a given id and all grams are queued in `batch`
-    /// and written in multi-row statements. Every change is audited here, before/after as
-    /// always. The caller must [`AssetBatch::flush`] before anything reads the assets and
-    /// before committing.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn write_asset_batched(
+    /// [`Store::write_asset_with_id`] for an import's update of `before`, whose references
+    /// the import resolved already: the written row is built from the draft and `refs`
+    /// instead of being read back (the same columns a read gives), and the new grams are
+    /// queued in `batch` for multi-row statements. Audited here, before/after as always. The
+    /// caller must [`AssetBatch::flush`] before anything reads the grams and before
+    /// committing. (New assets of an import go through [`NewAssets`].)
+    pub(crate) async fn update_asset_batched(
         tx: &mut WriteTx,
         scheme: &Scheme,
-        before: Option<AssetRow>,
-        with_id: Option<AssetId>,
+        before: AssetRow,
         draft: &AssetDraft,
         refs: &AssetRefs,
-        action: &str,
         batch: &mut AssetBatch,
     ) -> Result<()> {
         let prepared = Prepared::new(scheme, draft)?;
-        let id = match (&before, with_id) {
-            (Some(b), _) => {
-                update_row(tx, b.id, draft, &prepared).await?;
-                b.id
-            }
-            (None, Some(id)) => {
-                batch.inserts.push(PendingInsert {
-                    id,
-                    draft: draft.clone(),
-                    prepared: prepared.clone(),
-                });
-                id
-            }
-            (None, None) => insert_row(tx, None, draft, &prepared).await?,
-        };
-        refresh_grams(
-            tx,
-            before.as_ref(),
-            id,
-            draft,
-            &prepared.key,
-            &mut batch.grams,
-        )
-        .await?;
-        let after = AssetRow {
-            id,
-            name: draft.name.clone(),
-            asset_type: draft.asset_type.code().to_owned(),
-            owner_unit: refs.unit_code.clone(),
-            owner_unit_name: refs.unit_name.clone(),
-            custodian: refs
-                .custodian
-                .as_ref()
-                .map(|(staff_id, _)| staff_id.clone()),
-            custodian_name: refs.custodian.as_ref().map(|(_, name)| name.clone()),
-            segment: draft.segment.code().to_owned(),
-            confidentiality: draft.class.confidentiality.clone(),
-            integrity: draft.class.integrity.clone(),
-            availability: draft.class.availability.clone(),
-            location: draft.location.clone(),
-            description: draft.description.clone(),
-            personal_data: draft.personal_data,
-            rto_hours: draft.rto_hours.map(i64::from),
-            review_on: day(draft.review_on),
-            status: draft.status.code().to_owned(),
-            disposed_on: day(draft.disposed_on),
-            disposal_method: draft.disposal_method.clone(),
-            created_at: before
-                .as_ref()
-                .map_or_else(|| prepared.at.clone(), |b| b.created_at.clone()),
-            updated_at: prepared.at.clone(),
-            owner_unit_id: draft.owner_unit,
-            custodian_id: draft.custodian,
-        };
-        if let Some(b) = &before {
-            // Risk register: a changed class calls the risks naming the asset into question.
-            Self::raise_reviews_if_class_changed(tx, b, &after).await?;
-        }
-        tx.audit(
-            action,
+        let id = before.id;
+        update_row(tx, id, draft, &prepared).await?;
+        refresh_grams(tx, Some(&before), id, draft, &prepared.key, &mut batch.grams).await?;
+        let after = written_row(id, draft, refs, &prepared, Some(&before));
+        // Risk register: a changed class calls the risks naming the asset into question.
+        Self::raise_reviews_if_class_changed(tx, &before, &after).await?;
+        tx.audit_plain(
+            "asset.update",
             "asset",
             &id.to_string(),
-            before.as_ref().and_then(|b| serde_json::to_value(b).ok()),
-            serde_json::to_value(&after).ok(),
+            Some(&before),
+            Some(&after),
         )
         .await?;
         batch.flush_some(tx).await
@@ -820,17 +760,63 @@ async fn refresh_grams(
                 .execute(tx.conn())
                 .await?;
         }
-        for g in grams(key) {
-            let mut chars = g.chars();
-            let (Some(a), Some(b), None) = (chars.next(), chars.next(), chars.next()) else {
-                return Err(StoreError::Corrupt(format!(
-                    "gram {g:?} is not two characters"
-                )));
-            };
-            out.push(([a, b], id.0));
-        }
+        push_grams(key, id, out)?;
     }
     Ok(())
+}
+
+/// Appends the grams of `key` for asset `id` to `out`.
+fn push_grams(key: &str, id: AssetId, out: &mut Vec<QueuedGram>) -> Result<()> {
+    for g in grams(key) {
+        let mut chars = g.chars();
+        let (Some(a), Some(b), None) = (chars.next(), chars.next(), chars.next()) else {
+            return Err(StoreError::Corrupt(format!(
+                "gram {g:?} is not two characters"
+            )));
+        };
+        out.push(([a, b], id.0));
+    }
+    Ok(())
+}
+
+/// The row an import writes, built from the draft and what its references resolved to (the
+/// same columns a read gives), so that it need not be read back.
+fn written_row(
+    id: AssetId,
+    draft: &AssetDraft,
+    refs: &AssetRefs,
+    prepared: &Prepared,
+    before: Option<&AssetRow>,
+) -> AssetRow {
+    AssetRow {
+        id,
+        name: draft.name.clone(),
+        asset_type: draft.asset_type.code().to_owned(),
+        owner_unit: refs.unit_code.clone(),
+        owner_unit_name: refs.unit_name.clone(),
+        custodian: refs
+            .custodian
+            .as_ref()
+            .map(|(staff_id, _)| staff_id.clone()),
+        custodian_name: refs.custodian.as_ref().map(|(_, name)| name.clone()),
+        segment: draft.segment.code().to_owned(),
+        confidentiality: draft.class.confidentiality.clone(),
+        integrity: draft.class.integrity.clone(),
+        availability: draft.class.availability.clone(),
+        location: draft.location.clone(),
+        description: draft.description.clone(),
+        personal_data: draft.personal_data,
+        rto_hours: draft.rto_hours.map(i64::from),
+        review_on: day(draft.review_on),
+        status: draft.status.code().to_owned(),
+        disposed_on: day(draft.disposed_on),
+        disposal_method: draft.disposal_method.clone(),
+        created_at: before
+            .map_or_else(|| prepared.at.clone(), |b| b.created_at.clone()),
+        updated_at: prepared.at.clone(),
+        owner_unit_id: draft.owner_unit,
+        custodian_id: draft.custodian,
+    }
 }
 
 /// A new asset waiting for its multi-row INSERT.
@@ -841,29 +827,20 @@ struct PendingInsert {
     prepared: Prepared,
 }
 
-/// Writes an import queued (see [`Store::write_asset_batched`]): new rows a hundred at a time,
-/// then their grams, in asset order (which appends to the gram index's asset column and
-/// touches one page per distinct gram in its key).
+/// The grams of an import's updates (see [`Store::update_asset_batched`]), written in
+/// multi-row statements.
 #[derive(Debug, Default)]
 pub(crate) struct AssetBatch {
-    inserts: Vec<PendingInsert>,
     grams: Vec<QueuedGram>,
 }
 
 /// New assets per multi-row INSERT (21 parameters each).
 const ASSETS_PER_INSERT: usize = 100;
 
-/// Grams queued beyond which they are written even if fewer assets are queued (updates and
-/// assets without a given id are written at once; only their grams wait).
-const GRAMS_QUEUED_MAX: usize = 4 * GRAMS_PER_STATEMENT;
-
 impl AssetBatch {
-    /// Writes the queued assets once there are enough for a statement (or too many grams
-    /// wait), then the grams that fill whole statements.
+    /// Writes the queued grams that fill whole statements.
     async fn flush_some(&mut self, tx: &mut WriteTx) -> Result<()> {
-        if self.inserts.len() >= ASSETS_PER_INSERT || self.grams.len() >= GRAMS_QUEUED_MAX {
-            insert_rows(tx, &self.inserts).await?;
-            self.inserts.clear();
+        if self.grams.len() >= GRAMS_PER_STATEMENT {
             let whole = self.grams.len() - self.grams.len() % GRAMS_PER_STATEMENT;
             insert_grams(tx, &self.grams[..whole]).await?;
             self.grams.drain(..whole);
@@ -873,12 +850,63 @@ impl AssetBatch {
 
     /// Writes everything queued.
     pub(crate) async fn flush(&mut self, tx: &mut WriteTx) -> Result<()> {
+        insert_grams(tx, &self.grams).await?;
+        self.grams.clear();
+        Ok(())
+    }
+}
+
+/// New assets of an import with their ids, prepared for writing without the database: the
+/// rows, their grams and their audit text (`asset.create`, after only, as
+/// [`Store::write_asset_batched`] writes it). An import prepares the next of these while the
+/// database writes the last (see `import_assets.rs`), so the two cores share the work.
+#[derive(Debug, Default)]
+pub(crate) struct NewAssets {
+    inserts: Vec<PendingInsert>,
+    grams: Vec<QueuedGram>,
+    /// Each row's id, time and audit `after`.
+    audits: Vec<(AssetId, String, Option<String>)>,
+}
+
+impl NewAssets {
+    /// Prepares asset `id` from `draft`; `annotation` is the write transaction's
+    /// ([`WriteTx::annotation`]).
+    pub(crate) fn push(
+        &mut self,
+        scheme: &Scheme,
+        id: AssetId,
+        draft: AssetDraft,
+        refs: &AssetRefs,
+        annotation: Option<&(String, String)>,
+    ) -> Result<()> {
+        let prepared = Prepared::new(scheme, &draft)?;
+        push_grams(&prepared.key, id, &mut self.grams)?;
+        let after = written_row(id, &draft, refs, &prepared, None);
+        let after = plain_audit_json(Some(&after), annotation)?;
+        self.audits.push((id, prepared.at.clone(), after));
+        self.inserts.push(PendingInsert {
+            id,
+            draft,
+            prepared,
+        });
+        Ok(())
+    }
+
+    /// How many assets are prepared.
+    pub(crate) fn len(&self) -> usize {
+        self.inserts.len()
+    }
+
+    /// Writes the prepared assets, their grams and their audit entries.
+    pub(crate) async fn write(self, tx: &mut WriteTx) -> Result<()> {
         for chunk in self.inserts.chunks(ASSETS_PER_INSERT) {
             insert_rows(tx, chunk).await?;
         }
-        self.inserts.clear();
         insert_grams(tx, &self.grams).await?;
-        self.grams.clear();
+        for (id, at, after) in self.audits {
+            tx.audit_text(at, "asset.create", "asset", &id.0.to_string(), None, after)
+                .await?;
+        }
         Ok(())
     }
 }
@@ -890,15 +918,27 @@ const INSERT_COLUMNS: &str = "id, name, asset_type, owner_unit_id, custodian_id,
      disposed_on, disposal_method, search_text, created_at, updated_at";
 const INSERT_PARAMS: usize = 21;
 
+/// Writes new rows with one round trip to the database: on PostgreSQL one multi-row
+/// `INSERT`, on SQLite one single-row `INSERT` per row sent as one query. SQLite keeps a
+/// statement journal of every page a multi-row statement touches whenever a foreign key
+/// (here the owner unit and the custodian) might abort it — a fifth of an import's database
+/// work, copying pages of the table and its eight indexes — and none for a single row.
 async fn insert_rows(tx: &mut WriteTx, rows: &[PendingInsert]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let postgres = tx.is_postgres();
-    let sql = format!(
-        "INSERT INTO assets ({INSERT_COLUMNS}) VALUES {}",
-        values_list(postgres, rows.len(), INSERT_PARAMS)
-    );
+    let sql = if tx.is_postgres() {
+        format!(
+            "INSERT INTO assets ({INSERT_COLUMNS}) VALUES {}",
+            values_list(true, rows.len(), INSERT_PARAMS)
+        )
+    } else {
+        format!(
+            "INSERT INTO assets ({INSERT_COLUMNS}) VALUES {};",
+            values_list(false, 1, INSERT_PARAMS)
+        )
+        .repeat(rows.len())
+    };
     let mut q = sqlx::query(&sql);
     for r in rows {
         q = bind_fields(q.bind(r.id.0), &r.draft, &r.prepared).bind(&r.prepared.at);
@@ -920,7 +960,7 @@ async fn insert_grams(tx: &mut WriteTx, grams: &[QueuedGram]) -> Result<()> {
         "INSERT INTO asset_grams (gram, asset_id) \
          SELECT e ->> 0, CAST(e ->> 1 AS BIGINT) FROM json_array_elements(CAST($1 AS json)) AS e"
     } else {
-        // OR FAIL: no statement journal (a failure fails the whole import, which rolls back).
+        // OR FAIL: see `insert_failing`.
         "INSERT OR FAIL INTO asset_grams (gram, asset_id) SELECT value ->> 0, value ->> 1 FROM json_each($1)"
     };
     for chunk in grams.chunks(GRAMS_PER_STATEMENT) {

@@ -2,7 +2,7 @@
 //! [`crate::WriteTx::audit`]; nothing here updates or deletes.
 
 use crate::list::{Filter, ListQuery};
-use crate::values::values_list;
+use crate::values::{insert_failing, values_list};
 use crate::{Result, Store};
 use futures_util::TryStreamExt;
 use mamori_domain::audit::{
@@ -23,7 +23,8 @@ pub(crate) async fn insert_entries(
 ) -> Result<()> {
     for chunk in entries.chunks(ENTRIES_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
+            "{} INTO audit_log ({COLUMNS}) VALUES {}",
+            insert_failing(postgres),
             values_list(postgres, chunk.len(), 11)
         );
         let mut q = sqlx::query(&sql);

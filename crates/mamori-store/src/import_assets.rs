@@ -2,11 +2,12 @@
 //! levels checked against the organisation's scheme, all or nothing.
 //!
 //! Built for registers of 100,000 rows: units are read once, each distinct custodian once,
-//! the assets a file may update a chunk at a time, and new rows and their search grams are
-//! written in multi-row statements (`Store::write_asset_batched`). Every change is still
-//! audited on its own, with its before and after.
+//! the assets a file may update a chunk at a time; new rows are numbered in one step and
+//! written with their search grams in multi-row statements, each step prepared while the
+//! database writes the one before (`NewAssets`). Every change is still audited on its own,
+//! with its before and after.
 
-use crate::assets::{AssetBatch, AssetRefs};
+use crate::assets::{AssetBatch, AssetRefs, NewAssets};
 use crate::{AssetRow, ImportOutcome, ImportSummary, Result, Store, WriteTx};
 use mamori_domain::assets::classification::{Axis, Class, Scheme};
 use mamori_domain::assets::{AssetDraft, AssetStatus, AssetType};
@@ -89,6 +90,14 @@ struct PersonCache {
 }
 
 impl PersonCache {
+    /// A custodian [`PersonCache::resolve`] found before (no query).
+    fn found(&self, written: &str) -> Result<&PersonEntry> {
+        match self.found.get(written) {
+            Some(Ok(p)) => Ok(p),
+            _ => Err(crate::StoreError::Missing("person")),
+        }
+    }
+
     /// A custodian written as a staff id or a name (a shared name is ambiguous).
     async fn resolve(
         &mut self,
@@ -148,8 +157,7 @@ impl ImportSettings {
     ///
     /// - SQLite: a page cache of at least [`IMPORT_CACHE_KIB`] (so the index pages an import
     ///   keeps appending to stay in memory instead of being written to the WAL and read back).
-    ///   Statement journals are in memory on every connection (`temp_store`, set at connect):
-    ///   a multi-row INSERT journals each page it touches.
+    ///   Statement journals are in memory on every connection (`temp_store`, set at connect).
     /// - PostgreSQL: no sequential scans. The foreign-key checks of `asset_grams` look the
     ///   asset up once per gram, with a plan made at the first check, while `assets` is still
     ///   a few pages; a sequential scan then looks cheapest and stays cached while the table
@@ -383,17 +391,17 @@ impl Store {
         let mut apply = Apply {
             scheme: &scheme,
             units: &units,
-            people: &mut people,
+            people: &people,
             batch: AssetBatch::default(),
             summary: ImportSummary::default(),
             done: 0,
         };
-        // Rows that name an id first: the register's assets among them are updated (or left
-        // unchanged), the others created with that id.
+        // Rows naming an id the register holds are updates (or unchanged); the rest are new.
         let with_id: Vec<&(u64, AssetRecord)> = records
             .iter()
             .filter(|(_, r)| given_id(r).is_some())
             .collect();
+        let mut new: Vec<(&AssetRecord, Option<AssetId>)> = Vec::new();
         for chunk in with_id.chunks(CHUNK) {
             let ids: Vec<i64> = chunk.iter().filter_map(|(_, r)| given_id(r)).collect();
             let mut existing: HashMap<i64, AssetRow> = Self::assets_by_ids_in_tx(tx, &ids)
@@ -403,64 +411,120 @@ impl Store {
                 .collect();
             for (line, r) in chunk {
                 let id = given_id(r).map(AssetId);
-                let before = id.and_then(|i| existing.remove(&i.0));
-                if let Some(b) = &before {
-                    if allowed.is_some_and(|a| !a.contains(&b.owner_unit_id)) {
-                        problems.push(Problem::with(
-                            *line,
-                            column("id"),
-                            "error-forbidden-unit",
-                            b.owner_unit.clone(),
-                        ));
-                        continue;
-                    }
+                let Some(before) = id.and_then(|i| existing.remove(&i.0)) else {
+                    new.push((r, id));
+                    continue;
+                };
+                if allowed.is_some_and(|a| !a.contains(&before.owner_unit_id)) {
+                    problems.push(Problem::with(
+                        *line,
+                        column("id"),
+                        "error-forbidden-unit",
+                        before.owner_unit.clone(),
+                    ));
+                    continue;
                 }
-                apply.one(tx, r, before, id).await?;
+                apply.update(tx, r, before).await?;
                 progress(apply.done);
             }
-        }
-        apply.batch.flush(tx).await?;
-        if tx.is_postgres() && apply.summary.added > 0 {
-            // Explicit ids do not move the identity sequence; the rows below (and later
-            // creates) must be numbered after them.
-            sqlx::query(
-                "SELECT setval(pg_get_serial_sequence('assets', 'id'), GREATEST((SELECT MAX(id) FROM assets), 1))",
-            )
-            .execute(tx.conn())
-            .await?;
-        }
-        // Rows without an id are new; the database numbers them.
-        for (_, r) in records.iter().filter(|(_, r)| given_id(r).is_none()) {
-            apply.one(tx, r, None, None).await?;
-            progress(apply.done);
         }
         apply.batch.flush(tx).await?;
         if !problems.is_empty() {
             return Ok(Err(problems));
         }
+        new.extend(
+            records
+                .iter()
+                .filter(|(_, r)| given_id(r).is_none())
+                .map(|(_, r)| (r, None)),
+        );
+        let new = Self::number_new_assets(tx, new).await?;
+        apply.create_all(tx, &new, &mut progress).await?;
         Ok(Ok(apply.summary))
     }
+
+    /// Gives every new asset its id: a row's own, or for a row without one the next free id
+    /// (after every id the register holds, has handed out, or the file gives). New ids are
+    /// taken in one step instead of one `INSERT … RETURNING` each, so that every new row is
+    /// written in multi-row statements.
+    async fn number_new_assets<'r>(
+        tx: &mut WriteTx,
+        new: Vec<(&'r AssetRecord, Option<AssetId>)>,
+    ) -> Result<Vec<(&'r AssetRecord, AssetId)>> {
+        if new.is_empty() {
+            return Ok(Vec::new());
+        }
+        let missing = new.iter().filter(|(_, id)| id.is_none()).count();
+        let given_max = new
+            .iter()
+            .filter_map(|(_, id)| id.map(|i| i.0))
+            .max()
+            .unwrap_or(0);
+        let mut fresh: Vec<i64> = if tx.is_postgres() {
+            // The identity sequence moves past the given ids (it never moves back), then
+            // hands out the new ones; other servers' creates keep taking their own.
+            sqlx::query(
+                "SELECT setval(pg_get_serial_sequence('assets', 'id'), m) \
+                 FROM (SELECT GREATEST((SELECT MAX(id) FROM assets), $1) AS m) AS t \
+                 WHERE m > COALESCE(pg_sequence_last_value(CAST(pg_get_serial_sequence('assets', 'id') AS regclass)), 0)",
+            )
+            .bind(given_max)
+            .execute(tx.conn())
+            .await?;
+            let mut ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('assets', 'id')) FROM generate_series(1, $1)",
+            )
+            .bind(i64::try_from(missing).unwrap_or(i64::MAX))
+            .fetch_all(tx.conn())
+            .await?;
+            ids.sort_unstable();
+            ids
+        } else if missing > 0 {
+            // The writer lock is held, so nobody else numbers assets meanwhile; AUTOINCREMENT
+            // remembers the highest id ever used in sqlite_sequence, which explicit ids move.
+            let held: i64 = sqlx::query_scalar(
+                "SELECT MAX(COALESCE((SELECT MAX(id) FROM assets), 0), \
+                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'assets'), 0))",
+            )
+            .fetch_one(tx.conn())
+            .await?;
+            let first = held.max(given_max) + 1;
+            (first..).take(missing).collect()
+        } else {
+            Vec::new()
+        };
+        fresh.reverse();
+        new.into_iter()
+            .map(|(r, id)| match id {
+                Some(id) => Ok((r, id)),
+                None => fresh
+                    .pop()
+                    .map(|i| (r, AssetId(i)))
+                    .ok_or(crate::StoreError::Missing("asset id")),
+            })
+            .collect()
+    }
 }
+
+/// New assets per step of an import's pipeline: prepared while the step before is written.
+const PIPELINE_STEP: usize = 250;
+
+/// Assets prepared between two looks at whether the database finished a statement.
+const PREPARED_BETWEEN_YIELDS: usize = 25;
 
 /// The second pass of an asset import: every row is known to be right.
 struct Apply<'a> {
     scheme: &'a Scheme,
     units: &'a UnitIndex,
-    people: &'a mut PersonCache,
+    people: &'a PersonCache,
     batch: AssetBatch,
     summary: ImportSummary,
     done: usize,
 }
 
 impl Apply<'_> {
-    async fn one(
-        &mut self,
-        tx: &mut WriteTx,
-        r: &AssetRecord,
-        before: Option<AssetRow>,
-        id: Option<AssetId>,
-    ) -> Result<()> {
-        self.done += 1;
+    /// The draft of a row and what its references resolved to (by the first pass).
+    fn resolve(&self, r: &AssetRecord) -> Result<(AssetDraft, AssetRefs)> {
         let unit = self
             .units
             .resolve(&r.owner_unit)
@@ -468,55 +532,83 @@ impl Apply<'_> {
         let custodian = if r.custodian.is_empty() {
             None
         } else {
-            // Cached by the first pass: no query.
-            Some(
-                self.people
-                    .resolve(tx, &r.custodian)
-                    .await?
-                    .map_err(|_| crate::StoreError::Missing("person"))?,
-            )
+            Some(self.people.found(&r.custodian)?)
         };
-        let draft = draft_of(r, unit.id, custodian.as_ref().map(|p| p.id));
+        let draft = draft_of(r, unit.id, custodian.map(|p| p.id));
         let refs = AssetRefs {
             unit_code: unit.code.clone(),
             unit_name: unit.name.clone(),
-            custodian: custodian.map(|p| (p.staff_id, p.name)),
+            custodian: custodian.map(|p| (p.staff_id.clone(), p.name.clone())),
         };
-        match before {
-            Some(before) => {
-                if before.draft()? == draft {
-                    self.summary.unchanged += 1;
-                } else {
-                    Store::write_asset_batched(
-                        tx,
-                        self.scheme,
-                        Some(before),
-                        None,
-                        &draft,
-                        &refs,
-                        "asset.update",
-                        &mut self.batch,
-                    )
-                    .await?;
-                    self.summary.updated += 1;
-                }
-            }
-            None => {
-                Store::write_asset_batched(
-                    tx,
-                    self.scheme,
-                    None,
-                    id,
-                    &draft,
-                    &refs,
-                    "asset.create",
-                    &mut self.batch,
-                )
-                .await?;
-                self.summary.added += 1;
-            }
+        Ok((draft, refs))
+    }
+
+    /// Updates an asset the register holds (or counts it unchanged).
+    async fn update(&mut self, tx: &mut WriteTx, r: &AssetRecord, before: AssetRow) -> Result<()> {
+        self.done += 1;
+        let (draft, refs) = self.resolve(r)?;
+        if before.draft()? == draft {
+            self.summary.unchanged += 1;
+            return Ok(());
         }
+        Store::update_asset_batched(tx, self.scheme, before, &draft, &refs, &mut self.batch)
+            .await?;
+        self.summary.updated += 1;
         Ok(())
+    }
+
+    /// Creates the new assets in steps of [`PIPELINE_STEP`]: while the database writes one
+    /// step (on SQLite's worker thread or in the PostgreSQL server), this thread prepares the
+    /// next — drafts, search grams, audit text — so the import is not the sum of the two.
+    async fn create_all(
+        &mut self,
+        tx: &mut WriteTx,
+        new: &[(&AssetRecord, AssetId)],
+        progress: &mut impl FnMut(usize),
+    ) -> Result<()> {
+        let annotation = tx.annotation().cloned();
+        let mut steps = new.chunks(PIPELINE_STEP);
+        let Some(first) = steps.next() else {
+            return Ok(());
+        };
+        let mut ready = self.prepare(first, annotation.as_ref()).await?;
+        for step in steps {
+            let writing = ready.len();
+            let (written, next) =
+                tokio::join!(ready.write(tx), self.prepare(step, annotation.as_ref()));
+            written?;
+            self.created(writing, progress);
+            ready = next?;
+        }
+        let last = ready.len();
+        ready.write(tx).await?;
+        self.created(last, progress);
+        Ok(())
+    }
+
+    /// Counts `n` assets created and reports progress.
+    fn created(&mut self, n: usize, progress: &mut impl FnMut(usize)) {
+        self.done += n;
+        self.summary.added += n;
+        progress(self.done);
+    }
+
+    /// Prepares one step of new assets, letting the write of the step before go on every
+    /// [`PREPARED_BETWEEN_YIELDS`] assets.
+    async fn prepare(
+        &self,
+        step: &[(&AssetRecord, AssetId)],
+        annotation: Option<&(String, String)>,
+    ) -> Result<NewAssets> {
+        let mut out = NewAssets::default();
+        for (i, (r, id)) in step.iter().enumerate() {
+            if i > 0 && i % PREPARED_BETWEEN_YIELDS == 0 {
+                tokio::task::yield_now().await;
+            }
+            let (draft, refs) = self.resolve(r)?;
+            out.push(self.scheme, *id, draft, &refs, annotation)?;
+        }
+        Ok(out)
     }
 }
 

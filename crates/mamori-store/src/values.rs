@@ -1,5 +1,5 @@
 //! Placeholders for multi-row `INSERT … VALUES` statements, the one shape every batched write
-//! (imported assets, their grams, audit entries) uses.
+//! (imported assets, their grams, audit entries) uses, and the `INSERT` they start with.
 
 /// `(…), (…)` for `rows` rows of `columns` parameters: `$n` on PostgreSQL, plain `?` on
 /// SQLite, where sqlx looks each named parameter up by a linear scan (so `$n` would make
@@ -21,6 +21,19 @@ pub(crate) fn values_list(postgres: bool, rows: usize, columns: usize) -> String
         out.push(')');
     }
     out
+}
+
+/// `INSERT` for a multi-row statement that fails as a whole transaction would: on SQLite
+/// `INSERT OR FAIL`, which keeps no statement journal (a multi-row statement that may abort
+/// otherwise journals every page it touches, to undo itself alone). Only for writes whose
+/// failure fails the whole transaction, which is then rolled back — every batched write is
+/// one: an error is returned and the dropped [`crate::WriteTx`] rolls back.
+pub(crate) fn insert_failing(postgres: bool) -> &'static str {
+    if postgres {
+        "INSERT"
+    } else {
+        "INSERT OR FAIL"
+    }
 }
 
 #[cfg(test)]
