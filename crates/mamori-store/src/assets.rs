@@ -3,8 +3,8 @@
 //! and its grams in step with the record and audits the change.
 
 use crate::list::{Filter, KeyOrder, ListQuery};
-use crate::values::values_list;
 use crate::tx::plain_audit_json;
+use crate::values::values_list;
 use crate::{format_ts, Backend, Result, Store, StoreError, WriteTx};
 use mamori_domain::assets::classification::{Axis, Class, Scheme};
 use mamori_domain::assets::search::{grams, plan, record_key};
@@ -570,8 +570,14 @@ impl Store {
             // Risk register: a changed class calls the risks naming the asset into question.
             Self::raise_reviews_if_class_changed(tx, b, &after).await?;
         }
-        tx.audit_plain(action, "asset", &id.to_string(), before.as_ref(), Some(&after))
-            .await?;
+        tx.audit_plain(
+            action,
+            "asset",
+            &id.to_string(),
+            before.as_ref(),
+            Some(&after),
+        )
+        .await?;
         Ok(after)
     }
 
@@ -592,7 +598,15 @@ impl Store {
         let prepared = Prepared::new(scheme, draft)?;
         let id = before.id;
         update_row(tx, id, draft, &prepared).await?;
-        refresh_grams(tx, Some(&before), id, draft, &prepared.key, &mut batch.grams).await?;
+        refresh_grams(
+            tx,
+            Some(&before),
+            id,
+            draft,
+            &prepared.key,
+            &mut batch.grams,
+        )
+        .await?;
         let after = written_row(id, draft, refs, &prepared, Some(&before));
         // Risk register: a changed class calls the risks naming the asset into question.
         Self::raise_reviews_if_class_changed(tx, &before, &after).await?;
@@ -754,9 +768,23 @@ async fn refresh_grams(
         b.name != draft.name || b.location != draft.location || b.description != draft.description
     });
     if key_changed {
-        if before.is_some() {
-            sqlx::query("DELETE FROM asset_grams WHERE asset_id = $1")
+        if let Some(b) = before {
+            // The old grams, from the old key (the gram index is by gram only: an index by
+            // asset would cost every import a second entry per gram).
+            let old_key =
+                record_key([b.name.as_str(), b.location.as_str(), b.description.as_str()]);
+            let old: Vec<String> = grams(&old_key).into_iter().collect();
+            let old = serde_json::to_string(&old)
+                .map_err(|e| StoreError::Corrupt(format!("grams as JSON: {e}")))?;
+            let sql = if tx.is_postgres() {
+                "DELETE FROM asset_grams WHERE asset_id = $1 \
+                 AND gram IN (SELECT json_array_elements_text(CAST($2 AS json)))"
+            } else {
+                "DELETE FROM asset_grams WHERE asset_id = $1 AND gram IN (SELECT value FROM json_each($2))"
+            };
+            sqlx::query(sql)
                 .bind(id.0)
+                .bind(old)
                 .execute(tx.conn())
                 .await?;
         }
@@ -811,8 +839,7 @@ fn written_row(
         status: draft.status.code().to_owned(),
         disposed_on: day(draft.disposed_on),
         disposal_method: draft.disposal_method.clone(),
-        created_at: before
-            .map_or_else(|| prepared.at.clone(), |b| b.created_at.clone()),
+        created_at: before.map_or_else(|| prepared.at.clone(), |b| b.created_at.clone()),
         updated_at: prepared.at.clone(),
         owner_unit_id: draft.owner_unit,
         custodian_id: draft.custodian,

@@ -306,4 +306,3 @@ mod tests {
         assert!(annotate_object(&mut "[1]".to_owned(), "k", "v").is_err());
     }
 }
-

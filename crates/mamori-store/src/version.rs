@@ -113,7 +113,10 @@ mod tests {
     #[tokio::test]
     async fn a_failed_read_is_not_remembered() {
         let reads = SharedVersionReads::default();
-        assert_eq!(reads.current(|| async { Err::<i64, _>("down") }).await, Err("down"));
+        assert_eq!(
+            reads.current(|| async { Err::<i64, _>("down") }).await,
+            Err("down")
+        );
         assert_eq!(reads.current(|| async { Ok::<_, &str>(3) }).await, Ok(3));
     }
 }
