@@ -124,8 +124,8 @@ impl WriteTx {
         self.annotation.as_ref()
     }
 
-    /// Appends an entry whose `before` and `after` were made by [`plain_audit_json`] (with
-    /// this transaction's [`WriteTx::annotation`] for `after`).
+    /// Appends an entry whose `before` and `after` are already text: redacted, or made by
+    /// [`plain_audit_json`] (with this transaction's [`WriteTx::annotation`] for `after`).
     pub(crate) async fn audit_text(
         &mut self,
         at: String,
@@ -171,17 +171,15 @@ impl WriteTx {
                 v.to_string()
             })
         };
-        let record = AuditRecord {
+        self.audit_text(
             at,
-            actor: self.actor.name.clone(),
-            source: self.actor.source.clone(),
-            action: action.to_owned(),
-            entity_type: entity_type.to_owned(),
-            entity_id: entity_id.to_owned(),
-            before: text(before),
-            after: text(after),
-        };
-        self.append(record).await
+            action,
+            entity_type,
+            entity_id,
+            text(before),
+            text(after),
+        )
+        .await
     }
 
     /// Chains `record` to the head of the trail and queues it for writing.
