@@ -158,11 +158,11 @@ impl ImportSettings {
     /// - SQLite: a page cache of at least [`IMPORT_CACHE_KIB`] (so the index pages an import
     ///   keeps appending to stay in memory instead of being written to the WAL and read back).
     ///   Statement journals are in memory on every connection (`temp_store`, set at connect).
-    /// - PostgreSQL: no sequential scans. The foreign-key checks of `asset_grams` look the
-    ///   asset up once per gram, with a plan made at the first check, while `assets` is still
-    ///   a few pages; a sequential scan then looks cheapest and stays cached while the table
-    ///   grows to 100,000 rows in the same transaction — every check reads the whole table
-    ///   (an import of 100,000 assets ran for more than 15 minutes instead of 45 s).
+    /// - PostgreSQL: no sequential scans. A foreign-key check is planned at its first use,
+    ///   while the referenced table may still be a few pages; a sequential scan then looks
+    ///   cheapest and stays cached while the table grows in the same transaction, so every
+    ///   check reads the whole table (when `asset_grams` still referenced `assets`, an import
+    ///   of 100,000 assets ran for more than 15 minutes instead of 45 s).
     ///
     /// Returns what to restore.
     pub(crate) async fn raise(tx: &mut WriteTx, rows: usize) -> Result<Option<ImportSettings>> {
