@@ -885,7 +885,7 @@ impl AssetBatch {
 
 /// New assets of an import with their ids, prepared for writing without the database: the
 /// rows, their grams and their audit text (`asset.create`, after only, as
-/// [`Store::write_asset_batched`] writes it). An import prepares the next of these while the
+/// [`Store::write_asset_with_id`] writes it). An import prepares the next of these while the
 /// database writes the last (see `import_assets.rs`), so the two cores share the work.
 #[derive(Debug, Default)]
 pub(crate) struct NewAssets {
