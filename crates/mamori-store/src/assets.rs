@@ -14,6 +14,9 @@ use mamori_domain::{AssetId, PersonId, UnitId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt::Write as _;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -604,7 +607,7 @@ impl Store {
             id,
             draft,
             &prepared.key,
-            &mut batch.grams,
+            batch.gathering(),
         )
         .await?;
         let after = written_row(id, draft, refs, &prepared, Some(&before));
@@ -618,7 +621,7 @@ impl Store {
             Some(&after),
         )
         .await?;
-        batch.flush_some(tx).await
+        Ok(())
     }
 
     /// The assets with these ids (those that exist), in one query (imports read the rows
@@ -752,7 +755,7 @@ const GRAM_COUNT_CAP: i64 = 20_000;
 
 /// A gram waiting to be written: its two characters and the asset's id (16 bytes and no
 /// allocation each).
-type QueuedGram = ([char; 2], i64);
+pub(crate) type QueuedGram = ([char; 2], i64);
 
 /// Replaces an asset's grams when its search key changed (or it is new): the old ones are
 /// deleted now, the new ones appended to `out` for [`insert_grams`].
@@ -802,6 +805,10 @@ fn push_grams(key: &str, id: AssetId, out: &mut Vec<QueuedGram>) -> Result<()> {
                 "gram {g:?} is not two characters"
             )));
         };
+        // `insert_grams` separates grams with spaces on PostgreSQL.
+        if a.is_whitespace() || b.is_whitespace() {
+            return Err(StoreError::Corrupt(format!("gram {g:?} holds whitespace")));
+        }
         out.push(([a, b], id.0));
     }
     Ok(())
@@ -854,32 +861,67 @@ struct PendingInsert {
     prepared: Prepared,
 }
 
-/// The grams of an import's updates (see [`Store::update_asset_batched`]), written in
-/// multi-row statements.
+/// The grams an import writes (of its updates and its new assets), kept until every row is
+/// written and then inserted in gram order: sorted, each insert lands next to the one before
+/// in the gram index instead of anywhere in it, and into an empty index every insert appends
+/// (an import of 100,000 new assets: 8.3 → 6.3 s on SQLite, 2.6 → 2.4 s of PostgreSQL's
+/// work on the grams alone). Kept as sorted runs, merged while writing, so that 1.6 million
+/// grams are never copied into one growing array.
 #[derive(Debug, Default)]
 pub(crate) struct AssetBatch {
-    grams: Vec<QueuedGram>,
+    /// Sorted runs.
+    runs: Vec<Vec<QueuedGram>>,
+    /// Grams of updates, gathered until they make a run of [`AssetBatch::RUN`].
+    gathering: Vec<QueuedGram>,
 }
 
 /// New assets per multi-row INSERT (21 parameters each).
 const ASSETS_PER_INSERT: usize = 100;
 
 impl AssetBatch {
-    /// Writes the queued grams that fill whole statements.
-    async fn flush_some(&mut self, tx: &mut WriteTx) -> Result<()> {
-        if self.grams.len() >= GRAMS_PER_STATEMENT {
-            let whole = self.grams.len() - self.grams.len() % GRAMS_PER_STATEMENT;
-            insert_grams(tx, &self.grams[..whole]).await?;
-            self.grams.drain(..whole);
+    /// Grams gathered from updates before they are sorted into a run.
+    const RUN: usize = 4096;
+
+    /// Keeps grams for [`AssetBatch::flush`].
+    pub(crate) fn queue(&mut self, mut grams: Vec<QueuedGram>) {
+        if !grams.is_empty() {
+            grams.sort_unstable();
+            self.runs.push(grams);
         }
-        Ok(())
     }
 
-    /// Writes everything queued.
+    /// Where an update's grams are gathered.
+    fn gathering(&mut self) -> &mut Vec<QueuedGram> {
+        if self.gathering.len() >= Self::RUN {
+            let full = std::mem::take(&mut self.gathering);
+            self.queue(full);
+        }
+        &mut self.gathering
+    }
+
+    /// Writes everything queued, in gram order.
     pub(crate) async fn flush(&mut self, tx: &mut WriteTx) -> Result<()> {
-        insert_grams(tx, &self.grams).await?;
-        self.grams.clear();
-        Ok(())
+        let gathered = std::mem::take(&mut self.gathering);
+        self.queue(gathered);
+        let runs = std::mem::take(&mut self.runs);
+        // The next gram of each run, smallest first.
+        let mut heads: BinaryHeap<Reverse<(QueuedGram, usize, usize)>> = runs
+            .iter()
+            .enumerate()
+            .filter_map(|(r, run)| run.first().map(|g| Reverse((*g, r, 0))))
+            .collect();
+        let mut statement = Vec::with_capacity(GRAMS_PER_STATEMENT);
+        while let Some(Reverse((gram, r, i))) = heads.pop() {
+            statement.push(gram);
+            if let Some(next) = runs[r].get(i + 1) {
+                heads.push(Reverse((*next, r, i + 1)));
+            }
+            if statement.len() == GRAMS_PER_STATEMENT {
+                insert_grams(tx, &statement).await?;
+                statement.clear();
+            }
+        }
+        insert_grams(tx, &statement).await
     }
 }
 
@@ -924,17 +966,17 @@ impl NewAssets {
         self.inserts.len()
     }
 
-    /// Writes the prepared assets, their grams and their audit entries.
-    pub(crate) async fn write(self, tx: &mut WriteTx) -> Result<()> {
+    /// Writes the prepared assets and their audit entries, and hands back their grams for an
+    /// [`AssetBatch`] (flushed before anything reads the grams and before committing).
+    pub(crate) async fn write(self, tx: &mut WriteTx) -> Result<Vec<QueuedGram>> {
         for chunk in self.inserts.chunks(ASSETS_PER_INSERT) {
             insert_rows(tx, chunk).await?;
         }
-        insert_grams(tx, &self.grams).await?;
         for (id, at, after) in self.audits {
             tx.audit_text(at, "asset.create", "asset", &id.0.to_string(), None, after)
                 .await?;
         }
-        Ok(())
+        Ok(self.grams)
     }
 }
 
@@ -980,24 +1022,47 @@ async fn insert_rows(tx: &mut WriteTx, rows: &[PendingInsert]) -> Result<()> {
 const GRAMS_PER_STATEMENT: usize = 5000;
 
 /// Inserts (gram, asset id) pairs, [`GRAMS_PER_STATEMENT`] to a statement, each statement's
-/// pairs bound as one JSON array: binding two parameters per pair cost more than SQLite's own
-/// work on the index (an import of 100,000 assets writes 1.6 million grams).
+/// pairs bound as one or two parameters: binding two parameters per pair cost more than the
+/// database's own work on the index (an import of 100,000 assets writes 1.6 million grams).
+/// SQLite reads them as one JSON array; PostgreSQL as two space-separated lists (a gram never
+/// holds whitespace: see [`grams`]), which it splits faster than it parses JSON.
 async fn insert_grams(tx: &mut WriteTx, grams: &[QueuedGram]) -> Result<()> {
-    let sql = if tx.is_postgres() {
-        "INSERT INTO asset_grams (gram, asset_id) \
-         SELECT e ->> 0, CAST(e ->> 1 AS BIGINT) FROM json_array_elements(CAST($1 AS json)) AS e"
-    } else {
-        // OR FAIL: see `insert_failing`.
-        "INSERT OR FAIL INTO asset_grams (gram, asset_id) SELECT value ->> 0, value ->> 1 FROM json_each($1)"
-    };
     for chunk in grams.chunks(GRAMS_PER_STATEMENT) {
-        let pairs: Vec<(String, i64)> = chunk
-            .iter()
-            .map(|(g, id)| (String::from_iter(g), *id))
-            .collect();
-        let json = serde_json::to_string(&pairs)
-            .map_err(|e| StoreError::Corrupt(format!("grams as JSON: {e}")))?;
-        sqlx::query(sql).bind(json).execute(tx.conn()).await?;
+        if tx.is_postgres() {
+            let mut gram_list = String::with_capacity(chunk.len() * 7);
+            let mut id_list = String::with_capacity(chunk.len() * 7);
+            for (i, (g, id)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    gram_list.push(' ');
+                    id_list.push(' ');
+                }
+                gram_list.extend(g);
+                // Writing to a String cannot fail.
+                let _ = write!(id_list, "{id}");
+            }
+            sqlx::query(
+                "INSERT INTO asset_grams (gram, asset_id) \
+                 SELECT g, CAST(i AS BIGINT) FROM unnest(string_to_array($1, ' '), string_to_array($2, ' ')) AS t(g, i)",
+            )
+            .bind(gram_list)
+            .bind(id_list)
+            .execute(tx.conn())
+            .await?;
+        } else {
+            let pairs: Vec<(String, i64)> = chunk
+                .iter()
+                .map(|(g, id)| (String::from_iter(g), *id))
+                .collect();
+            let json = serde_json::to_string(&pairs)
+                .map_err(|e| StoreError::Corrupt(format!("grams as JSON: {e}")))?;
+            // OR FAIL: see `insert_failing`.
+            sqlx::query(
+                "INSERT OR FAIL INTO asset_grams (gram, asset_id) SELECT value ->> 0, value ->> 1 FROM json_each($1)",
+            )
+            .bind(json)
+            .execute(tx.conn())
+            .await?;
+        }
     }
     Ok(())
 }

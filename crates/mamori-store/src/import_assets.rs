@@ -83,13 +83,58 @@ struct PersonEntry {
     name: String,
 }
 
+/// Every person, by staff id and by name: read in one query for a large import instead of
+/// one query per custodian (a register of 100,000 assets names thousands).
+struct PeopleIndex {
+    by_staff_id: HashMap<String, PersonEntry>,
+    by_name: HashMap<String, Vec<PersonEntry>>,
+}
+
+impl PeopleIndex {
+    async fn load(tx: &mut WriteTx) -> Result<PeopleIndex> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, staff_id, name FROM people ORDER BY id")
+                .fetch_all(tx.conn())
+                .await?;
+        let mut index = PeopleIndex {
+            by_staff_id: HashMap::with_capacity(rows.len()),
+            by_name: HashMap::new(),
+        };
+        for (id, staff_id, name) in rows {
+            let entry = PersonEntry {
+                id: PersonId(id),
+                staff_id: staff_id.clone(),
+                name: name.clone(),
+            };
+            index.by_name.entry(name).or_default().push(entry.clone());
+            index.by_staff_id.insert(staff_id, entry);
+        }
+        Ok(index)
+    }
+}
+
 /// Custodians as written, each looked up once.
-#[derive(Default)]
 struct PersonCache {
     found: HashMap<String, std::result::Result<PersonEntry, &'static str>>,
+    /// Everyone, when the import is large enough to read them all at once.
+    everyone: Option<PeopleIndex>,
 }
 
 impl PersonCache {
+    /// A cache for an import of `rows` rows: from [`TUNE_FROM_ROWS`] rows on, everyone is
+    /// read at once.
+    async fn for_rows(tx: &mut WriteTx, rows: usize) -> Result<PersonCache> {
+        let everyone = if rows >= TUNE_FROM_ROWS {
+            Some(PeopleIndex::load(tx).await?)
+        } else {
+            None
+        };
+        Ok(PersonCache {
+            found: HashMap::new(),
+            everyone,
+        })
+    }
+
     /// A custodian [`PersonCache::resolve`] found before (no query).
     fn found(&self, written: &str) -> Result<&PersonEntry> {
         match self.found.get(written) {
@@ -107,33 +152,49 @@ impl PersonCache {
         if let Some(found) = self.found.get(written) {
             return Ok(found.clone());
         }
+        let (by_staff, named) = match &self.everyone {
+            Some(index) => (
+                index.by_staff_id.get(written).cloned(),
+                index.by_name.get(written).cloned().unwrap_or_default(),
+            ),
+            None => Self::query(tx, written).await?,
+        };
+        let found = match by_staff {
+            Some(p) => Ok(p),
+            None => match <[_; 1]>::try_from(named) {
+                Ok([one]) => Ok(one),
+                Err(v) if v.is_empty() => Err("error-unknown-person"),
+                Err(_) => Err("import-ambiguous-person"),
+            },
+        };
+        self.found.insert(written.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// The person whose staff id is `written` or else those named `written`, from the database.
+    async fn query(
+        tx: &mut WriteTx,
+        written: &str,
+    ) -> Result<(Option<PersonEntry>, Vec<PersonEntry>)> {
+        let entry = |(id, staff_id, name): (i64, String, String)| PersonEntry {
+            id: PersonId(id),
+            staff_id,
+            name,
+        };
         let by_staff: Option<(i64, String, String)> =
             sqlx::query_as("SELECT id, staff_id, name FROM people WHERE staff_id = $1")
                 .bind(written)
                 .fetch_optional(tx.conn())
                 .await?;
-        let found = match by_staff {
-            Some(p) => Ok(p),
-            None => {
-                let named: Vec<(i64, String, String)> =
-                    sqlx::query_as("SELECT id, staff_id, name FROM people WHERE name = $1")
-                        .bind(written)
-                        .fetch_all(tx.conn())
-                        .await?;
-                match <[_; 1]>::try_from(named) {
-                    Ok([one]) => Ok(one),
-                    Err(v) if v.is_empty() => Err("error-unknown-person"),
-                    Err(_) => Err("import-ambiguous-person"),
-                }
-            }
+        if let Some(p) = by_staff {
+            return Ok((Some(entry(p)), Vec::new()));
         }
-        .map(|(id, staff_id, name)| PersonEntry {
-            id: PersonId(id),
-            staff_id,
-            name,
-        });
-        self.found.insert(written.to_owned(), found.clone());
-        Ok(found)
+        let named: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, staff_id, name FROM people WHERE name = $1")
+                .bind(written)
+                .fetch_all(tx.conn())
+                .await?;
+        Ok((None, named.into_iter().map(entry).collect()))
     }
 }
 
@@ -319,7 +380,7 @@ impl Store {
     ) -> Result<ImportOutcome> {
         let scheme = Self::scheme_in_tx(tx).await?;
         let units = UnitIndex::load(tx).await?;
-        let mut people = PersonCache::default();
+        let mut people = PersonCache::for_rows(tx, records.len()).await?;
 
         // Check every row first; nothing is written unless all are right.
         let mut problems = Vec::new();
@@ -428,7 +489,6 @@ impl Store {
                 progress(apply.done);
             }
         }
-        apply.batch.flush(tx).await?;
         if !problems.is_empty() {
             return Ok(Err(problems));
         }
@@ -440,6 +500,7 @@ impl Store {
         );
         let new = Self::number_new_assets(tx, new).await?;
         apply.create_all(tx, &new, &mut progress).await?;
+        apply.batch.flush(tx).await?;
         Ok(Ok(apply.summary))
     }
 
@@ -576,12 +637,13 @@ impl Apply<'_> {
             let writing = ready.len();
             let (written, next) =
                 tokio::join!(ready.write(tx), self.prepare(step, annotation.as_ref()));
-            written?;
+            self.batch.queue(written?);
             self.created(writing, progress);
             ready = next?;
         }
         let last = ready.len();
-        ready.write(tx).await?;
+        let grams = ready.write(tx).await?;
+        self.batch.queue(grams);
         self.created(last, progress);
         Ok(())
     }

@@ -56,6 +56,46 @@ async fn names(store: &Store, filter: &AssetFilter) -> Vec<String> {
     rows.into_iter().map(|r| r.name).collect()
 }
 
+/// Every asset, by id.
+async fn every_asset(store: &Store) -> Vec<mamori_store::AssetRow> {
+    let mut rows = Vec::new();
+    store
+        .assets_for_each(
+            &AssetFilter {
+                sort: AssetSort::Id,
+                ..AssetFilter::default()
+            },
+            |a| {
+                rows.push(a);
+                Ok(())
+            },
+        )
+        .await
+        .expect("rows");
+    rows
+}
+
+/// Adds a regular employee of `unit`.
+async fn add_person(store: &Store, unit: UnitId, staff_id: &str, name: &str) {
+    let mut tx = store.begin(actor()).await.expect("begin");
+    Store::create_person(
+        &mut tx,
+        &mamori_store::PersonInput {
+            staff_id: staff_id.into(),
+            name: name.into(),
+            kana: String::new(),
+            unit_id: unit,
+            category: "regular".into(),
+            email: String::new(),
+            joined_on: None,
+            left_on: None,
+        },
+    )
+    .await
+    .expect("person");
+    tx.commit().await.expect("commit");
+}
+
 fn query(q: &str) -> AssetFilter {
     AssetFilter {
         query: Some(q.into()),
@@ -616,29 +656,8 @@ store_test!(
     |db| {
         use mamori_domain::assets::search::{grams, record_key};
         db.store.migrate().await.expect("migrate");
-        let sec = db
-            .store
-            .unit_by_code("secretariat")
-            .await
-            .expect("q")
-            .expect("unit");
-        let mut tx = db.store.begin(actor()).await.expect("begin");
-        Store::create_person(
-            &mut tx,
-            &mamori_store::PersonInput {
-                staff_id: "000123".into(),
-                name: "長﨑 悠".into(),
-                kana: String::new(),
-                unit_id: sec.id,
-                category: "regular".into(),
-                email: String::new(),
-                joined_on: None,
-                left_on: None,
-            },
-        )
-        .await
-        .expect("person");
-        tx.commit().await.expect("commit");
+        let sec = unit(&db.store, "secretariat").await;
+        add_person(&db.store, sec, "000123", "長﨑 悠").await;
         // Statistics of the still-empty register, as `ANALYZE` after an import of people leaves
         // them (on PostgreSQL this once made the grams' foreign-key checks scan the whole table).
         sqlx::query("ANALYZE")
@@ -704,20 +723,7 @@ store_test!(
     .await
     .expect("audit");
         assert_eq!(audited.len(), 1105);
-        let mut rows = Vec::new();
-        db.store
-            .assets_for_each(
-                &AssetFilter {
-                    sort: AssetSort::Id,
-                    ..AssetFilter::default()
-                },
-                |a| {
-                    rows.push(a);
-                    Ok(())
-                },
-            )
-            .await
-            .expect("rows");
+        let rows = every_asset(&db.store).await;
         assert_eq!(rows.len(), 1105);
         for row in &rows {
             let (_, after) = audited
@@ -731,26 +737,52 @@ store_test!(
                 "asset {}",
                 row.id
             );
-            let key = record_key([
-                row.name.as_str(),
-                row.location.as_str(),
-                row.description.as_str(),
-            ]);
-            let mut stored: Vec<String> = sqlx::query_scalar(
-                "SELECT gram FROM asset_grams WHERE asset_id = $1 ORDER BY gram",
-            )
-            .bind(row.id.0)
-            .fetch_all(pool)
-            .await
-            .expect("grams");
-            stored.sort();
-            assert_eq!(
-                stored,
-                grams(&key).into_iter().collect::<Vec<_>>(),
-                "asset {}",
-                row.id
-            );
         }
+        // Every asset has exactly the grams of its search key.
+        let grams_match = |rows: Vec<mamori_store::AssetRow>| async move {
+            for row in &rows {
+                let key = record_key([
+                    row.name.as_str(),
+                    row.location.as_str(),
+                    row.description.as_str(),
+                ]);
+                let mut stored: Vec<String> = sqlx::query_scalar(
+                    "SELECT gram FROM asset_grams WHERE asset_id = $1 ORDER BY gram",
+                )
+                .bind(row.id.0)
+                .fetch_all(pool)
+                .await
+                .expect("grams");
+                stored.sort();
+                assert_eq!(
+                    stored,
+                    grams(&key).into_iter().collect::<Vec<_>>(),
+                    "asset {}",
+                    row.id
+                );
+            }
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM asset_grams")
+                .fetch_one(pool)
+                .await
+                .expect("count");
+            let expected: usize = rows
+                .iter()
+                .map(|r| {
+                    grams(&record_key([
+                        r.name.as_str(),
+                        r.location.as_str(),
+                        r.description.as_str(),
+                    ]))
+                    .len()
+                })
+                .sum();
+            assert_eq!(
+                total,
+                i64::try_from(expected).expect("count"),
+                "no other grams"
+            );
+        };
+        grams_match(rows.clone()).await;
         assert_eq!(rows[0].id, AssetId(1001), "given ids are kept");
         assert_eq!(
             rows[2].custodian.as_deref(),
@@ -778,12 +810,18 @@ store_test!(
             ["文書管理システム0137"]
         );
 
-        // Importing the export changes nothing; one changed name is one update with new grams.
+        // Importing the export changes nothing but the renamed assets: each is one update with
+        // new grams (275 renames make several sorted runs of grams to merge).
         let mut exported: Vec<_> = rows
             .iter()
             .map(|r| r.to_record().expect("record"))
             .collect();
         exported[136].name = "財務会計システム".into();
+        for (i, record) in exported.iter_mut().enumerate().take(1100) {
+            if i % 4 == 1 {
+                record.name = format!("改名資産{i:04}");
+            }
+        }
         let file = write_csv::<Assets>(&exported, true).expect("csv");
         let again = read_file::<Assets>(file.as_bytes()).expect("parse");
         let mut tx = db.store.begin(actor()).await.expect("begin");
@@ -793,9 +831,16 @@ store_test!(
             .expect("valid");
         assert_eq!(
             (summary.added, summary.updated, summary.unchanged),
-            (0, 1, 1104)
+            (0, 276, 829)
         );
         tx.commit().await.expect("commit");
+        let renamed = every_asset(&db.store).await;
+        assert_eq!(renamed[5].name, "改名資産0005");
+        grams_match(renamed).await;
+        assert_eq!(
+            names(&db.store, &query("改名資産0005")).await,
+            ["改名資産0005"]
+        );
         assert!(
             names(&db.store, &query("ム0137")).await.is_empty(),
             "old grams are gone"
@@ -807,21 +852,105 @@ store_test!(
         .fetch_all(pool)
         .await
         .expect("audit");
-        assert_eq!(updates.len(), 1);
-        assert!(updates[0]
-            .0
-            .as_deref()
-            .is_some_and(|b| b.contains("文書管理システム0137")));
+        assert_eq!(updates.len(), 276);
+        let update = updates
+            .iter()
+            .find(|(before, _)| {
+                before
+                    .as_deref()
+                    .is_some_and(|b| b.contains("文書管理システム0137"))
+            })
+            .expect("the rename of 1137 is audited");
         let fresh = db
             .store
             .asset(AssetId(1137))
             .await
             .expect("q")
             .expect("asset");
-        let after: serde_json::Value = serde_json::from_str(&updates[0].1).expect("json");
+        let after: serde_json::Value = serde_json::from_str(&update.1).expect("json");
         assert_eq!(after, serde_json::to_value(&fresh).expect("row"));
     }
 );
+
+store_test!(custodians_resolve_alike_one_by_one_and_all_at_once, |db| {
+    db.store.migrate().await.expect("migrate");
+    let sec = unit(&db.store, "secretariat").await;
+    // Two people share a name; one person's name is another's staff id.
+    for (staff_id, name) in [
+        ("000123", "長﨑 悠"),
+        ("000124", "山田 花子"),
+        ("000125", "山田 花子"),
+        ("000126", "000123"),
+    ] {
+        add_person(&db.store, sec, staff_id, name).await;
+    }
+    let header = "名称,種別,所管組織,管理者,機密性,完全性,可用性\n";
+    let cases = ["000123", "長﨑 悠", "山田 花子", "誰でもない", "000126"];
+    // A small file looks each custodian up; a large one (1,000 rows or more) reads everyone
+    // at once. Both must answer alike, problems and all.
+    let file = |filler: usize| {
+        let mut csv = String::from(header);
+        for i in 0..filler {
+            csv.push_str(&format!("埋め草{i},information,secretariat,,1,1,1\n"));
+        }
+        for (i, c) in cases.iter().enumerate() {
+            csv.push_str(&format!("資産{i},information,secretariat,{c},1,1,1\n"));
+        }
+        csv
+    };
+    let mut outcomes = Vec::new();
+    for filler in [0, 1_000] {
+        let records = read_file::<Assets>(file(filler).as_bytes()).expect("parse");
+        let mut tx = db.store.begin(actor()).await.expect("begin");
+        let problems = Store::import_assets(&mut tx, &records, |c| c.to_owned(), None)
+            .await
+            .expect("import")
+            .expect_err("invalid");
+        drop(tx);
+        let got: Vec<(u64, String, &str)> = problems
+            .iter()
+            .map(|p| (p.line - filler as u64, p.column.clone(), p.message_id))
+            .collect();
+        outcomes.push(got);
+    }
+    assert_eq!(
+        outcomes[0],
+        [
+            (4, "custodian".to_owned(), "import-ambiguous-person"),
+            (5, "custodian".to_owned(), "error-unknown-person"),
+        ]
+    );
+    assert_eq!(outcomes[1], outcomes[0]);
+
+    // Without the bad rows, a staff id wins over a name that reads the same.
+    let mut csv = file(1_000);
+    csv = csv
+        .replace(",山田 花子,", ",000124,")
+        .replace(",誰でもない,", ",,");
+    let records = read_file::<Assets>(csv.as_bytes()).expect("parse");
+    let mut tx = db.store.begin(actor()).await.expect("begin");
+    Store::import_assets(&mut tx, &records, |c| c.to_owned(), None)
+        .await
+        .expect("import")
+        .expect("valid");
+    tx.commit().await.expect("commit");
+    let mut custodians = Vec::new();
+    for name in ["資産0", "資産1", "資産2", "資産4"] {
+        let found = names(&db.store, &query(name)).await;
+        assert_eq!(found, [name]);
+        let (page, _) = db.store.assets_page(&query(name), 1, 0).await.expect("q");
+        custodians.push(page[0].custodian.clone());
+    }
+    assert_eq!(
+        custodians,
+        [
+            Some("000123".to_owned()),
+            Some("000123".to_owned()),
+            Some("000124".to_owned()),
+            Some("000126".to_owned()),
+        ]
+    );
+});
 
 store_test!(
     relation_import_checks_what_adding_one_checks_and_only_adds,
