@@ -3,6 +3,8 @@
 //! is valid CP932 but reads like another encoding (EUC-JP decodes mostly into half-width kana)
 //! is refused too: never guessed into mojibake.
 
+use std::borrow::Cow;
+
 /// The encoding a file was read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -47,14 +49,14 @@ impl DecodeError {
     }
 }
 
-/// Decodes a whole file.
-pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
+/// Decodes a whole file (UTF-8 is read in place, not copied).
+pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Encoding), DecodeError> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(DecodeError::Utf16);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return match std::str::from_utf8(rest) {
-            Ok(s) if !s.contains('\0') => Ok((s.to_owned(), Encoding::Utf8Bom)),
+            Ok(s) if !s.contains('\0') => Ok((Cow::Borrowed(s), Encoding::Utf8Bom)),
             Ok(_) => Err(DecodeError::Binary),
             Err(e) => Err(DecodeError::BadUtf8(e.valid_up_to() + 3)),
         };
@@ -69,7 +71,7 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
         });
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok((s.to_owned(), Encoding::Utf8));
+        return Ok((Cow::Borrowed(s), Encoding::Utf8));
     }
     let Some(text) =
         encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes)
@@ -89,7 +91,7 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
     if valid_euc && non_ascii >= 4 && halfwidth_kana * 10 >= non_ascii * 7 {
         return Err(DecodeError::LooksLikeEucJp);
     }
-    Ok((text.into_owned(), Encoding::Cp932))
+    Ok((text, Encoding::Cp932))
 }
 
 #[cfg(test)]

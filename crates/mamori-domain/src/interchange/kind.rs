@@ -3,7 +3,7 @@
 //! built once here.
 
 use super::decode::decode;
-use super::table::{read_csv, ColumnSpec, Problem, Problems, Row, Table};
+use super::table::{read_csv_into, ColumnSpec, Problem, Problems, Row, RowSink, Table};
 use super::{formula_safe, UTF8_BOM};
 use std::collections::HashMap;
 
@@ -32,11 +32,13 @@ pub trait Kind {
 pub type Parsed<R> = Vec<(u64, R)>;
 
 /// Reads a whole CSV file: decoding, header, every row; all problems or all records. A key
-/// repeated within the file is a problem on each repetition.
+/// repeated within the file is a problem on each repetition. Each row becomes its record as it
+/// is read, so the file's rows are never all held besides their records.
 pub fn read_file<K: Kind>(bytes: &[u8]) -> Result<Parsed<K::Record>, Vec<Problem>> {
     let (text, _) = decode(bytes).map_err(|e| vec![Problem::new(1, "", e.message_id())])?;
-    let table = read_csv(&text, K::COLUMNS)?;
-    parse_table::<K>(&table)
+    let mut records = Records::<K>::default();
+    read_csv_into(&text, K::COLUMNS, &mut records)?;
+    records.finish()
 }
 
 /// Turns every row of a read table (CSV or XLSX) into a record: all problems or all records.
@@ -46,18 +48,45 @@ pub fn read_file<K: Kind>(bytes: &[u8]) -> Result<Parsed<K::Record>, Vec<Problem
 /// `import-too-many-problems` ends the list and no more rows are read; once there is a problem
 /// no record is kept (none will be returned).
 pub fn parse_table<K: Kind>(table: &Table) -> Result<Parsed<K::Record>, Vec<Problem>> {
-    let mut problems = Problems::default();
-    let mut records = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut records = Records::<K>::default();
     for row in &table.rows {
-        if problems.is_full() {
+        if records.problems.is_full() {
             break;
         }
+        records.parse(table, row);
+    }
+    records.finish()
+}
+
+/// Records made of rows one at a time, with the problems of the rows that do not make one.
+struct Records<K: Kind> {
+    records: Parsed<K::Record>,
+    /// Keys seen, with the row that first had each.
+    seen: HashMap<String, u64>,
+    problems: Problems,
+    /// The table is refused for its rows' shape (see [`RowSink::refuse`]): no more parsing.
+    refused: bool,
+}
+
+impl<K: Kind> Default for Records<K> {
+    fn default() -> Self {
+        Records {
+            records: Vec::new(),
+            seen: HashMap::new(),
+            problems: Problems::default(),
+            refused: false,
+        }
+    }
+}
+
+impl<K: Kind> Records<K> {
+    /// Makes `row` a record, or notes its problems.
+    fn parse(&mut self, table: &Table, row: &Row) {
         match K::parse(table, row) {
             Ok(record) => {
                 if let Some(key) = K::key(&record) {
-                    if let Some(first) = seen.insert(key.to_owned(), row.line) {
-                        problems.push(Problem::with(
+                    if let Some(first) = self.seen.insert(key.to_owned(), row.line) {
+                        self.problems.push(Problem::with(
                             row.line,
                             table.column_name(K::KEY),
                             "import-duplicate-key",
@@ -65,21 +94,40 @@ pub fn parse_table<K: Kind>(table: &Table) -> Result<Parsed<K::Record>, Vec<Prob
                         ));
                     }
                 }
-                if problems.is_empty() {
-                    records.push((row.line, record));
+                if self.problems.is_empty() {
+                    self.records.push((row.line, record));
                 }
             }
-            Err(p) => problems.extend(p),
+            Err(p) => self.problems.extend(p),
         }
-        if !problems.is_empty() && !records.is_empty() {
+        if !self.problems.is_empty() && !self.records.is_empty() {
             // The table will be refused: its records are no longer worth their memory.
-            records = Vec::new();
+            self.records = Vec::new();
         }
     }
-    if problems.is_empty() {
-        Ok(records)
-    } else {
-        Err(problems.into_vec(true))
+
+    /// Every record, or every problem in row order.
+    fn finish(self) -> Result<Parsed<K::Record>, Vec<Problem>> {
+        if self.problems.is_empty() {
+            Ok(self.records)
+        } else {
+            Err(self.problems.into_vec(true))
+        }
+    }
+}
+
+impl<K: Kind> RowSink for Records<K> {
+    fn take(&mut self, table: &Table, row: Row) {
+        if !self.refused && !self.problems.is_full() {
+            self.parse(table, &row);
+        }
+    }
+
+    fn refuse(&mut self) {
+        // The table's own problems are what the reader reports; parsing stops.
+        self.refused = true;
+        self.records = Vec::new();
+        self.seen = HashMap::new();
     }
 }
 
@@ -147,5 +195,42 @@ mod tests {
         let ids: std::collections::BTreeSet<_> =
             err[..MAX_PROBLEMS].iter().map(|p| p.message_id).collect();
         assert_eq!(ids.len(), 2, "{ids:?}");
+    }
+
+    #[test]
+    fn reading_row_by_row_gives_what_reading_the_table_gives() {
+        let mut csv = String::from("code,name,parent,in_scope\n");
+        for i in 0..500 {
+            csv.push_str(&format!("u{i},\"組織 {i}, 課\",,{}\n", i % 2 == 0));
+            if i % 50 == 0 {
+                // Blank rows are skipped by both.
+                csv.push_str(",,,\n");
+            }
+        }
+        let streamed = read_file::<Units>(csv.as_bytes()).expect("streamed");
+        let table = crate::interchange::table::read_csv(&csv, Units::COLUMNS).expect("table");
+        let parsed = parse_table::<Units>(&table).expect("parsed");
+        assert_eq!(streamed.len(), 500);
+        assert_eq!(streamed, parsed);
+        assert_eq!(streamed[499].1.name, "組織 499, 課");
+        assert_eq!(streamed[499].0, 511, "row numbers count the blank rows");
+    }
+
+    #[test]
+    fn a_row_of_the_wrong_shape_is_reported_alone_as_before() {
+        // Row 2 has a bad flag (a record problem); row 4 has a cell beyond the header (a problem
+        // of the table's shape). The shape is reported, as when the table was read whole first.
+        let csv = "code,name,in_scope\nk1,n,maybe\nk2,n,true\nk3,n,true,extra\nk2,n,true\n";
+        let err = read_file::<Units>(csv.as_bytes()).expect_err("bad");
+        let got: Vec<(u64, &str)> = err.iter().map(|p| (p.line, p.message_id)).collect();
+        assert_eq!(got, [(4, "import-too-many-cells")]);
+        // Without it, the record problems: the bad flag and the repeated key.
+        let csv = csv.replace(",extra", "");
+        let err = read_file::<Units>(csv.as_bytes()).expect_err("bad");
+        let got: Vec<(u64, &str)> = err.iter().map(|p| (p.line, p.message_id)).collect();
+        assert_eq!(
+            got,
+            [(2, "import-bad-boolean"), (5, "import-duplicate-key")]
+        );
     }
 }

@@ -235,6 +235,20 @@ impl Table {
 /// taken only as wide as the header (at most [`MAX_COLUMNS`] cells): cells right of that count
 /// only for whether they hold something.
 pub fn read_csv(text: &str, columns: &'static [ColumnSpec]) -> Result<Table, Vec<Problem>> {
+    let mut kept = Vec::new();
+    let table = read_csv_into(text, columns, &mut kept)?;
+    Ok(Table {
+        rows: kept,
+        ..table
+    })
+}
+
+/// [`read_csv`], handing each row to `sink` as it is read (see [`read_rows_into`]).
+pub(crate) fn read_csv_into(
+    text: &str,
+    columns: &'static [ColumnSpec],
+    sink: &mut impl RowSink,
+) -> Result<Table, Vec<Problem>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -262,7 +276,7 @@ pub fn read_csv(text: &str, columns: &'static [ColumnSpec]) -> Result<Table, Vec
             )]),
         }
     });
-    read_rows(rows, columns)
+    read_rows_into(rows, columns, sink)
 }
 
 /// Builds a table from rows of cells, whatever file they came from (CSV, XLSX): the first row
@@ -274,6 +288,42 @@ pub fn read_csv(text: &str, columns: &'static [ColumnSpec]) -> Result<Table, Vec
 /// more rows are read. Once there is a problem no row is kept (the table will not be
 /// returned), so a file of bad rows costs its problems, not its rows.
 pub fn read_rows<I>(rows: I, columns: &'static [ColumnSpec]) -> Result<Table, Vec<Problem>>
+where
+    I: IntoIterator<Item = Result<(u64, Vec<String>), Vec<Problem>>>,
+{
+    let mut kept = Vec::new();
+    let table = read_rows_into(rows, columns, &mut kept)?;
+    Ok(Table {
+        rows: kept,
+        ..table
+    })
+}
+
+/// What becomes of the rows of a table as it is read (see [`read_rows_into`]).
+pub(crate) trait RowSink {
+    /// A row that reads well, while every row before it did; `table` has the header only.
+    fn take(&mut self, table: &Table, row: Row);
+    /// The table will be refused: what was taken is no longer worth its memory.
+    fn refuse(&mut self);
+}
+
+impl RowSink for Vec<Row> {
+    fn take(&mut self, _: &Table, row: Row) {
+        self.push(row);
+    }
+
+    fn refuse(&mut self) {
+        *self = Vec::new();
+    }
+}
+
+/// [`read_rows`], handing each row to `sink` as it is read instead of keeping them: returns the
+/// header (a table without rows) or every problem found.
+pub(crate) fn read_rows_into<I>(
+    rows: I,
+    columns: &'static [ColumnSpec],
+    sink: &mut impl RowSink,
+) -> Result<Table, Vec<Problem>>
 where
     I: IntoIterator<Item = Result<(u64, Vec<String>), Vec<Problem>>>,
 {
@@ -338,7 +388,13 @@ where
     if !problems.is_empty() {
         return Err(problems.into_vec(false));
     }
-    let mut table_rows = Vec::new();
+    let header = Table {
+        columns,
+        headers,
+        rows: Vec::new(),
+    };
+    let headers = &header.headers;
+    let mut refused = false;
     for row in rows {
         if problems.is_full() {
             break;
@@ -388,18 +444,14 @@ where
             }
         }
         if problems.is_empty() {
-            table_rows.push(Row::new(line, &values));
-        } else if !table_rows.is_empty() {
-            // The table will be refused: its rows are no longer worth their memory.
-            table_rows = Vec::new();
+            sink.take(&header, Row::new(line, &values));
+        } else if !refused {
+            sink.refuse();
+            refused = true;
         }
     }
     if problems.is_empty() {
-        Ok(Table {
-            columns,
-            headers,
-            rows: table_rows,
-        })
+        Ok(header)
     } else {
         Err(problems.into_vec(false))
     }
