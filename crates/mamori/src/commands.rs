@@ -71,15 +71,20 @@ pub(crate) fn progress_count(message: String) -> ProgressBar {
     bar
 }
 
-/// A bar of `len` steps with the time left; nothing when piped.
+/// A bar of `len` steps with the time left, and a spinner that keeps turning while the last
+/// steps' work finishes (an import writes its search grams after the last row); nothing when
+/// piped.
 pub(crate) fn progress_bar(len: u64, message: String) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), progress_target());
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({eta})")
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {human_pos}/{human_len} ({eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
     bar.set_message(message);
+    if !bar.is_hidden() {
+        bar.enable_steady_tick(Duration::from_millis(120));
+    }
     bar
 }
 
