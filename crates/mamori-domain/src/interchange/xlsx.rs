@@ -802,11 +802,15 @@ fn display_width(text: &str) -> usize {
 /// bold, frozen header row, every cell text (nothing is evaluated, so no apostrophe guard),
 /// line breaks kept (and shown wrapped), columns sized to their contents. An error names what
 /// the format cannot hold (a cell over 32,767 characters, more than 1,048,575 records).
+///
+/// The sheet is written in the writer's "low memory" mode: each row goes to a temporary file
+/// as soon as the next begins, and only the distinct texts stay in memory (the shared string
+/// table, as Excel itself writes it). Holding every cell cost about 300 MB for 100,000 assets.
 pub fn write_xlsx<K: Kind>(records: &[K::Record], labels: bool) -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| e.to_string();
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
+    let sheet = book.add_worksheet_with_low_memory().map_err(err)?;
     sheet.set_name(K::NAME).map_err(err)?;
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
