@@ -565,6 +565,30 @@ pub fn csv_download(filename: &'static str, body: String) -> Response {
     res
 }
 
+/// An XLSX download of `records` in kind `K`'s import format (Japanese labels), written on a
+/// blocking thread: a workbook of 100,000 rows takes seconds of CPU and a temporary file,
+/// which must not hold up the runtime's workers.
+pub async fn xlsx_download<K>(
+    filename: &'static str,
+    records: Vec<K::Record>,
+) -> AppResult<Response>
+where
+    K: mamori_domain::interchange::kind::Kind + 'static,
+    K::Record: Send + 'static,
+{
+    let bytes = tokio::task::spawn_blocking(move || {
+        mamori_domain::interchange::xlsx::write_xlsx::<K>(&records, true)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(AppError::Internal)?;
+    Ok(crate::pages::assets::download(
+        filename,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        axum::body::Body::from(bytes),
+    ))
+}
+
 /// Static header value helper.
 pub fn header_value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))

@@ -211,15 +211,7 @@ pub async fn export(
                 .map_err(AppError::Internal)?;
             Ok(crate::view::csv_download("assets.csv", body))
         }
-        "xlsx" => {
-            let body = mamori_domain::interchange::xlsx::write_xlsx::<Assets>(&records, true)
-                .map_err(AppError::Internal)?;
-            Ok(download(
-                "assets.xlsx",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                Body::from(body),
-            ))
-        }
+        "xlsx" => crate::view::xlsx_download::<Assets>("assets.xlsx", records).await,
         _ => Err(AppError::NotFound),
     }
 }

@@ -18,7 +18,6 @@ use crate::i18n::Lang;
 use crate::session::Principal;
 use crate::view::{query_string, Chrome, Ctx, FormErrors, Pager};
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Multipart, Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -1211,14 +1210,6 @@ fn spreadsheet(name: &'static str, csv: Result<String, String>) -> AppResult<Res
     ))
 }
 
-fn workbook(name: &str, bytes: Result<Vec<u8>, String>) -> AppResult<Response> {
-    Ok(crate::pages::assets::download(
-        name,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Body::from(bytes.map_err(AppError::Internal)?),
-    ))
-}
-
 async fn threat_records(
     ctx: &Ctx,
     f: &ThreatQuery,
@@ -1279,10 +1270,7 @@ pub async fn threats_csv(ctx: Ctx, Query(f): Query<ThreatQuery>) -> AppResult<Re
 pub async fn threats_xlsx(ctx: Ctx, Query(f): Query<ThreatQuery>) -> AppResult<Response> {
     use mamori_domain::interchange::catalogue::Threats;
     let records = threat_records(&ctx, &f).await?;
-    workbook(
-        "threats.xlsx",
-        mamori_domain::interchange::xlsx::write_xlsx::<Threats>(&records, true),
-    )
+    crate::view::xlsx_download::<Threats>("threats.xlsx", records).await
 }
 
 /// GET `/controls.csv`: the controls the list shows, in the import format.
@@ -1299,8 +1287,5 @@ pub async fn controls_csv(ctx: Ctx, Query(f): Query<ControlQuery>) -> AppResult<
 pub async fn controls_xlsx(ctx: Ctx, Query(f): Query<ControlQuery>) -> AppResult<Response> {
     use mamori_domain::interchange::catalogue::Controls;
     let records = control_records(&ctx, &f).await?;
-    workbook(
-        "controls.xlsx",
-        mamori_domain::interchange::xlsx::write_xlsx::<Controls>(&records, true),
-    )
+    crate::view::xlsx_download::<Controls>("controls.xlsx", records).await
 }

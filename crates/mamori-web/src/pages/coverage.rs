@@ -17,7 +17,6 @@ use crate::i18n::{tr, Lang};
 use crate::session::Principal;
 use crate::view::{query_string, Chrome, Ctx, Pager};
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use mamori_domain::assets::AssetType;
@@ -249,13 +248,7 @@ async fn status_records(ctx: &Ctx, unit: &str) -> AppResult<Vec<ControlStatusRec
 /// GET `/coverage/control-status.xlsx?unit=CODE`: the `control-status` kind, Japanese labels.
 pub async fn export_xlsx(ctx: Ctx, Query(q): Query<CoverageQuery>) -> AppResult<Response> {
     let records = status_records(&ctx, &q.unit).await?;
-    let bytes = mamori_domain::interchange::xlsx::write_xlsx::<ControlStatuses>(&records, true)
-        .map_err(AppError::Internal)?;
-    Ok(crate::pages::assets::download(
-        "control-status.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Body::from(bytes),
-    ))
+    crate::view::xlsx_download::<ControlStatuses>("control-status.xlsx", records).await
 }
 
 /// GET `/coverage/control-status.csv?unit=CODE`.

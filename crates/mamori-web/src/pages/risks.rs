@@ -13,7 +13,6 @@ use crate::error::{AppError, AppResult};
 use crate::session::Principal;
 use crate::view::{query_string, Chrome, Ctx, FormErrors, Pager};
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Path, Query, RawForm};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -435,13 +434,7 @@ pub async fn list_csv(ctx: Ctx, Query(f): Query<RiskQuery>) -> AppResult<Respons
 pub async fn list_xlsx(ctx: Ctx, Query(f): Query<RiskQuery>) -> AppResult<Response> {
     use mamori_domain::interchange::risks::Risks;
     let records = records(&ctx, &f).await?;
-    let bytes = mamori_domain::interchange::xlsx::write_xlsx::<Risks>(&records, true)
-        .map_err(AppError::Internal)?;
-    Ok(crate::pages::assets::download(
-        "risks.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Body::from(bytes),
-    ))
+    crate::view::xlsx_download::<Risks>("risks.xlsx", records).await
 }
 
 // ---- one risk ----
