@@ -10,10 +10,11 @@ use mamori_domain::assets::{AssetDraft, AssetStatus, AssetType, RelationKind, Se
 use mamori_domain::interchange::asset_relations::AssetRelations;
 use mamori_domain::interchange::assets::Assets;
 use mamori_domain::interchange::kind::{read_file, write_csv};
+use mamori_domain::interchange::table::Problem;
 use mamori_domain::{AssetId, UnitId};
 use mamori_store::{
-    Actor, AssetFilter, AssetScope, AssetSort, FileWriter, StatusFilter, Store, StoreError,
-    UnitInput,
+    Actor, AssetFilter, AssetScope, AssetSort, FileWriter, ImportSummary, StatusFilter, Store,
+    StoreError, UnitInput,
 };
 
 fn actor() -> Actor {
@@ -73,6 +74,21 @@ async fn every_asset(store: &Store) -> Vec<mamori_store::AssetRow> {
         .await
         .expect("rows");
     rows
+}
+
+/// Imports an asset file as the command line does (every unit allowed): committed when every
+/// row is right and something changed (a transaction without an audited change may not
+/// commit), else nothing is written and every problem comes back.
+async fn import_csv(store: &Store, csv: &str) -> Result<ImportSummary, Vec<Problem>> {
+    let records = read_file::<Assets>(csv.as_bytes())?;
+    let mut tx = store.begin(actor()).await.expect("begin");
+    let outcome = Store::import_assets(&mut tx, &records, |c| c.to_owned(), None)
+        .await
+        .expect("import");
+    if outcome.as_ref().is_ok_and(|s| s.added + s.updated > 0) {
+        tx.commit().await.expect("commit");
+    }
+    outcome
 }
 
 /// Adds a regular employee of `unit`.
@@ -478,54 +494,27 @@ store_test!(asset_import_is_all_or_nothing_and_round_trips, |db| {
     let csv = "名称,種別,所管組織,管理者,機密性,完全性,可用性,状態,廃棄日,廃棄方法\n\
                住民基本台帳システム,system,secretariat,,3B,2,2,,,\n\
                古いUSBメモリ,media,事務局,,2,1,1,廃棄済,R8.3.31,物理破壊\n";
-    let records = read_file::<Assets>(csv.as_bytes()).expect("parse");
-    let mut tx = db.store.begin(actor()).await.expect("begin");
-    let summary = Store::import_assets(&mut tx, &records, |c| c.to_owned(), None)
-        .await
-        .expect("import")
-        .expect("valid");
+    let summary = import_csv(&db.store, csv).await.expect("valid");
     assert_eq!(summary.added, 2);
-    tx.commit().await.expect("commit");
 
     // Export, then import the export: nothing changes.
-    let mut exported = Vec::new();
-    db.store
-        .assets_for_each(
-            &AssetFilter {
-                sort: AssetSort::Id,
-                ..AssetFilter::default()
-            },
-            |a| {
-                exported.push(a.to_record()?);
-                Ok(())
-            },
-        )
+    let exported: Vec<_> = every_asset(&db.store)
         .await
-        .expect("export");
+        .iter()
+        .map(|a| a.to_record().expect("record"))
+        .collect();
     let file = write_csv::<Assets>(&exported, true).expect("csv");
-    let again = read_file::<Assets>(file.as_bytes()).expect("parse export");
-    let mut tx = db.store.begin(actor()).await.expect("begin");
-    let summary = Store::import_assets(&mut tx, &again, |c| c.to_owned(), None)
-        .await
-        .expect("import")
-        .expect("valid");
+    let summary = import_csv(&db.store, &file).await.expect("valid");
     assert_eq!(
         (summary.added, summary.updated, summary.unchanged),
         (0, 0, 2)
     );
-    drop(tx);
 
     // Bad references and levels: every problem, nothing written.
     let bad = "資産ID,名称,種別,所管組織,管理者,機密性,完全性,可用性\n\
                ,良い行,system,secretariat,,2,1,1\n\
                ,悪い行,system,nowhere,nobody,3,1,9\n";
-    let records = read_file::<Assets>(bad.as_bytes()).expect("parse");
-    let mut tx = db.store.begin(actor()).await.expect("begin");
-    let problems = Store::import_assets(&mut tx, &records, |c| c.to_owned(), None)
-        .await
-        .expect("import")
-        .expect_err("invalid");
-    drop(tx);
+    let problems = import_csv(&db.store, bad).await.expect_err("invalid");
     let got: Vec<(u64, &str, &str)> = problems
         .iter()
         .map(|p| (p.line, p.column.as_str(), p.message_id))
@@ -823,17 +812,11 @@ store_test!(
             }
         }
         let file = write_csv::<Assets>(&exported, true).expect("csv");
-        let again = read_file::<Assets>(file.as_bytes()).expect("parse");
-        let mut tx = db.store.begin(actor()).await.expect("begin");
-        let summary = Store::import_assets(&mut tx, &again, |c| c.to_owned(), None)
-            .await
-            .expect("import")
-            .expect("valid");
+        let summary = import_csv(&db.store, &file).await.expect("valid");
         assert_eq!(
             (summary.added, summary.updated, summary.unchanged),
             (0, 276, 829)
         );
-        tx.commit().await.expect("commit");
         let renamed = every_asset(&db.store).await;
         assert_eq!(renamed[5].name, "改名資産0005");
         grams_match(renamed).await;
@@ -900,13 +883,9 @@ store_test!(custodians_resolve_alike_one_by_one_and_all_at_once, |db| {
     };
     let mut outcomes = Vec::new();
     for filler in [0, 1_000] {
-        let records = read_file::<Assets>(file(filler).as_bytes()).expect("parse");
-        let mut tx = db.store.begin(actor()).await.expect("begin");
-        let problems = Store::import_assets(&mut tx, &records, |c| c.to_owned(), None)
+        let problems = import_csv(&db.store, &file(filler))
             .await
-            .expect("import")
             .expect_err("invalid");
-        drop(tx);
         let got: Vec<(u64, String, &str)> = problems
             .iter()
             .map(|p| (p.line - filler as u64, p.column.clone(), p.message_id))
@@ -927,13 +906,7 @@ store_test!(custodians_resolve_alike_one_by_one_and_all_at_once, |db| {
     csv = csv
         .replace(",山田 花子,", ",000124,")
         .replace(",誰でもない,", ",,");
-    let records = read_file::<Assets>(csv.as_bytes()).expect("parse");
-    let mut tx = db.store.begin(actor()).await.expect("begin");
-    Store::import_assets(&mut tx, &records, |c| c.to_owned(), None)
-        .await
-        .expect("import")
-        .expect("valid");
-    tx.commit().await.expect("commit");
+    import_csv(&db.store, &csv).await.expect("valid");
     let mut custodians = Vec::new();
     for name in ["資産0", "資産1", "資産2", "資産4"] {
         let found = names(&db.store, &query(name)).await;
@@ -961,13 +934,7 @@ store_test!(
                11,住記システム,system,secretariat,3B,2,2,,,\n\
                12,住民票データ,information,secretariat,3B,2,2,,,\n\
                13,古いサーバ,equipment,secretariat,2,1,1,廃棄済,2025-03-31,物理破壊\n";
-        let records = read_file::<Assets>(csv.as_bytes()).expect("parse");
-        let mut tx = db.store.begin(actor()).await.expect("begin");
-        Store::import_assets(&mut tx, &records, |c| c.to_owned(), None)
-            .await
-            .expect("import")
-            .expect("valid");
-        tx.commit().await.expect("commit");
+        import_csv(&db.store, csv).await.expect("valid");
 
         let bad = "from,to,kind\n11,10,runs_on\n12,11,holds\n11,13,runs_on\n11,99,holds\n";
         let rels = read_file::<AssetRelations>(bad.as_bytes()).expect("parse");
