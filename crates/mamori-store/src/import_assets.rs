@@ -1,11 +1,12 @@
 //! Applying imported assets and asset relations: references resolved against the register,
 //! levels checked against the organisation's scheme, all or nothing.
 //!
-//! Built for registers of 100,000 rows: units are read once, each distinct custodian once,
-//! the assets a file may update a chunk at a time; new rows are numbered in one step and
-//! written with their search grams in multi-row statements, each step prepared while the
-//! database writes the one before (`NewAssets`). Every change is still audited on its own,
-//! with its before and after.
+//! Built for registers of 100,000 rows: units are read once, people once (a large file) or
+//! each distinct custodian once, the assets a file may update a chunk at a time; new rows are
+//! numbered in one step and written in multi-row statements, each step prepared while the
+//! database writes the one before (`NewAssets`); the search grams of every row are written
+//! last, in gram order (`AssetBatch`). Every change is still audited on its own, with its
+//! before and after.
 
 use crate::assets::{AssetBatch, AssetRefs, NewAssets};
 use crate::{AssetRow, ImportOutcome, ImportSummary, Result, Store, WriteTx};
